@@ -183,6 +183,30 @@ export class LocalChain {
         });
     }
 
+    /**
+     * Runs a direct sandbox operation (a test deploying through `blockchain.treasury`, a script using
+     * `blockchain.openContract`) under the mutex, and logs every transaction it produced as one block,
+     * so it shows up through the API like any other. Use this instead of touching `blockchain` bare.
+     */
+    apply<T>(fn: (blockchain: Blockchain) => Promise<T>): Promise<{ value: T; outcome: SendOutcome }> {
+        return this.exclusive(async () => {
+            this.dropSandboxHistory();
+            let value: T;
+            try {
+                value = await fn(this.blockchain);
+            } catch (e) {
+                // Commit what did run before the failure, so the log matches the state.
+                this.commit(this.sandboxTransactions());
+                throw e;
+            }
+            return { value, outcome: this.commit(this.sandboxTransactions()) };
+        });
+    }
+
+    private sandboxTransactions(): BlockchainTransaction[] {
+        return (this.blockchain as unknown as { transactions: BlockchainTransaction[] }).transactions;
+    }
+
     /** Sends `amount` nanoTON from the treasury (non-bounceable), optionally deploying `init`. */
     faucet(to: Address, amount: bigint, init?: StateInit): Promise<SendOutcome> {
         if (amount <= 0n) {

@@ -233,3 +233,25 @@ async function findInBlocks(client: TonClient, account: Address, lt: bigint): Pr
     }
     return false;
 }
+
+describe('localnet embedding', () => {
+    it('logs transactions made directly on the sandbox through chain.apply', async () => {
+        const ln = await startLocalnet({ walletCount: 0, blockIntervalMs: 0 });
+        try {
+            const client = new TonClient({ endpoint: ln.url, timeout: 10_000 });
+            const to = randomAddress();
+            const { outcome } = await ln.chain.apply(async (bc) => {
+                const deployer = await bc.treasury('embedding-test');
+                await deployer.send({ to, value: toNano('4'), bounce: false });
+            });
+            // The fresh treasury's own deploy plus the transfer's two transactions.
+            expect(outcome.transactions.length).toBe(3);
+            expect(await client.getBalance(to)).toBe(toNano('4'));
+            const txs = await client.getTransactions(to, { limit: 5 });
+            expect(txs).toHaveLength(1);
+            expect((await client.getMasterchainInfo()).latestSeqno).toBe(outcome.block.seqno);
+        } finally {
+            await ln.close();
+        }
+    });
+});
