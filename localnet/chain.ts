@@ -176,7 +176,11 @@ export class LocalChain {
             try {
                 result = await this.blockchain.sendMessage(message);
             } catch (e) {
-                this.dropSandboxHistory();
+                // A rejected external commits nothing; anything else that failed part-way may have
+                // committed transactions already, and the log must match the state.
+                if (this.sandboxTransactions().length > 0) {
+                    this.commit(this.sandboxTransactions());
+                }
                 throw rejectionError(e, message);
             }
             return { message, cell, outcome: this.commit(result.transactions) };

@@ -183,13 +183,19 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
             : undefined;
     ticker?.unref();
 
+    // Saves run one after another; a failed save does not block later ones.
     let saving: Promise<void> = Promise.resolve();
+    const queueSave = (): Promise<void> => {
+        const next = saving.catch(() => undefined).then(save);
+        saving = next;
+        return next;
+    };
     const saver = opts.statePath
         ? setInterval(() => {
               if (chain.txLog.size === lastSavedTxs) {
                   return;
               }
-              saving = saving.then(save).catch((e: unknown) => log.error({ err: e }, 'state save failed'));
+              queueSave().catch((e: unknown) => log.error({ err: e }, 'state save failed'));
           }, saveIntervalMs)
         : undefined;
     saver?.unref();
@@ -207,8 +213,7 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
                 // Keep-alive connections from clients would otherwise hold close() open.
                 server.closeAllConnections();
             });
-            await saving;
-            await save();
+            await queueSave();
             log.info('localnet stopped');
         })();
         return closed;
@@ -227,7 +232,7 @@ export async function startLocalnet(opts: LocalnetOptions = {}): Promise<Localne
         faucet: async (address, amount) => {
             await chain.faucet(typeof address === 'string' ? parseAddress(address) : address, amount);
         },
-        save: () => (saving = saving.then(save)),
+        save: queueSave,
         close,
     };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Address, internal, SendMode, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { LocalnetWallet } from '../../localnet/wallets';
@@ -29,10 +30,11 @@ export async function transfer(client: TonClient, wallet: LocalnetWallet, to: Ad
     return s;
 }
 
-export function randomAddress(): Address {
-    const hash = Buffer.alloc(32);
-    for (let i = 0; i < 32; i++) hash[i] = Math.floor(Math.random() * 256);
-    return new Address(0, hash);
+let addressCounter = 0;
+
+/** A fresh, never-used basechain address; derived from a counter so runs are reproducible. */
+export function freshAddress(): Address {
+    return new Address(0, createHash('sha256').update(`localnet-test-address-${addressCounter++}`).digest());
 }
 
 export async function rpc(url: string, method: string, params: Record<string, unknown>) {

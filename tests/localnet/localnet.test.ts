@@ -1,7 +1,7 @@
 import { Address, beginCell, internal, SendMode, toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { Localnet, startLocalnet } from '../../localnet/server';
-import { randomAddress, rpc, transfer, waitFor } from './helpers';
+import { freshAddress, rpc, transfer, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -48,7 +48,7 @@ describe('localnet through TonClient', () => {
         expect(r.body.result.exit_code).toBe(0);
         expect(r.body.result.stack).toEqual([['num', '0x' + w.keyPair.publicKey.toString('hex').replace(/^0+/, '')]]);
         const uninit = await rpc(ln.url, 'runGetMethod', {
-            address: randomAddress().toString(),
+            address: freshAddress().toString(),
             method: 'seqno',
             stack: [],
         });
@@ -59,7 +59,7 @@ describe('localnet through TonClient', () => {
 
     it('transfers from a wallet to a new address, with exact amount and history', async () => {
         const w = ln.wallets[0];
-        const to = randomAddress();
+        const to = freshAddress();
         const amount = toNano('1.234');
         const seqno = await transfer(client, w, to, amount);
         await waitFor(
@@ -137,7 +137,7 @@ describe('localnet through TonClient', () => {
             seqno,
             secretKey: w.keyPair.secretKey,
             sendMode: SendMode.PAY_GAS_SEPARATELY,
-            messages: [internal({ to: randomAddress(), value: toNano('0.1'), bounce: false })],
+            messages: [internal({ to: freshAddress(), value: toNano('0.1'), bounce: false })],
         });
         const fees = await client.estimateExternalMessageFee(w.contract.address, {
             body,
@@ -155,7 +155,7 @@ describe('localnet through TonClient', () => {
     it('rejects a bad external with an error instead of hanging', async () => {
         const w = ln.wallets[1];
         const seqno = await client.open(w.contract).getSeqno();
-        await expect(transfer(client, w, randomAddress(), toNano('1'), seqno + 5)).rejects.toThrow();
+        await expect(transfer(client, w, freshAddress(), toNano('1'), seqno + 5)).rejects.toThrow();
         const body = beginCell().storeUint(0x7369676e, 32).storeUint(0, 8).endCell();
         const boc = beginCell()
             .storeUint(2, 2)
@@ -189,8 +189,8 @@ describe('localnet through TonClient', () => {
 
     it('lands concurrent sends from two wallets', async () => {
         const [w0, w1] = ln.wallets;
-        const to0 = randomAddress();
-        const to1 = randomAddress();
+        const to0 = freshAddress();
+        const to1 = freshAddress();
         await Promise.all([transfer(client, w0, to0, toNano('2')), transfer(client, w1, to1, toNano('3'))]);
         await waitFor(
             () => client.getBalance(to0),
@@ -203,7 +203,7 @@ describe('localnet through TonClient', () => {
     });
 
     it('serves REST forms and the faucet', async () => {
-        const to = randomAddress();
+        const to = freshAddress();
         const f = await fetch(`${ln.baseUrl}/localnet/faucet`, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json' },
@@ -239,7 +239,7 @@ describe('localnet embedding', () => {
         const ln = await startLocalnet({ walletCount: 0, blockIntervalMs: 0 });
         try {
             const client = new TonClient({ endpoint: ln.url, timeout: 10_000 });
-            const to = randomAddress();
+            const to = freshAddress();
             const { outcome } = await ln.chain.apply(async (bc) => {
                 const deployer = await bc.treasury('embedding-test');
                 await deployer.send({ to, value: toNano('4'), bounce: false });

@@ -4,7 +4,7 @@ import { join } from 'path';
 import { toNano } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { Localnet, startLocalnet } from '../../localnet/server';
-import { randomAddress, transfer, waitFor } from './helpers';
+import { freshAddress, transfer, waitFor } from './helpers';
 
 jest.setTimeout(30_000);
 
@@ -23,7 +23,7 @@ describe('localnet persistence', () => {
         ln = await startLocalnet({ walletCount: 1, blockIntervalMs: 0, statePath, walletsPath });
         let client = new TonClient({ endpoint: ln.url, timeout: 10_000 });
         const w = ln.wallets[0];
-        const to = randomAddress();
+        const to = freshAddress();
         await transfer(client, w, to, toNano('7'));
         await waitFor(
             () => client.getBalance(to),
@@ -51,7 +51,7 @@ describe('localnet persistence', () => {
         // The restored wallet keeps working: its seqno continues.
         const seqno = await client.open(w.contract).getSeqno();
         expect(seqno).toBe(1);
-        const next = randomAddress();
+        const next = freshAddress();
         await transfer(client, w, next, toNano('1'), seqno);
         await waitFor(
             () => client.getBalance(next),
