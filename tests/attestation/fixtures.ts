@@ -18,8 +18,9 @@ export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), `cocoon-att-${prefix}-`));
 }
 
-export async function freshDevRoot(prefix: string): Promise<DevRoot> {
-    return loadOrCreateDevRoot(tempDir(prefix));
+/** A new dev root in its own temp data dir; `now` pins its certificates' validity (from now - 1 day). */
+export async function freshDevRoot(prefix: string, now?: Date): Promise<DevRoot> {
+    return loadOrCreateDevRoot(tempDir(prefix), now);
 }
 
 /** Runs `fn` and returns the AttestationError code it throws; fails the test if it does not throw one. */
