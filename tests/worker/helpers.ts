@@ -77,6 +77,7 @@ export class TestClient {
         const signed = signRequest(fields, opts.signWith ?? this.key.secretKey);
         return {
             fields,
+            responseKey: sealed.responseKey,
             input: {
                 requestCell: signed.cell.toBoc(),
                 clientSignature: signed.signature,
