@@ -289,7 +289,16 @@ export async function loadOrCreateDevRoot(
         // link(2) publishes atomically and refuses to replace: exactly one creator wins.
         fs.linkSync(tmp, file);
     } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+            // Filesystems without hard links: an exclusive copy still never replaces an existing root.
+            try {
+                fs.copyFileSync(tmp, file, fs.constants.COPYFILE_EXCL);
+                fs.chmodSync(file, 0o600);
+            } catch (e2) {
+                if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
+            }
+        } else if (code !== 'EEXIST') throw e;
     } finally {
         fs.rmSync(tmp, { force: true });
     }

@@ -5,8 +5,10 @@ export * from './measurement';
 export * from './collateral';
 export * from './verifier';
 export * from './intelRoot';
-export { DevRoot, DevPlatform, defaultDataDir, loadOrCreateDevRoot, DEV_PLATFORM_DEFAULTS } from './devRoot';
-export { devCollateral, DevCollateralOptions } from './devCollateral';
+export type { DevRoot, DevPlatform } from './devRoot';
+export { defaultDataDir, loadOrCreateDevRoot, DEV_PLATFORM_DEFAULTS } from './devRoot';
+export { devCollateral } from './devCollateral';
+export type { DevCollateralOptions } from './devCollateral';
 export * from './tee/types';
 export * from './tee/tdxBackend';
 export * from './tee/select';
@@ -15,6 +17,6 @@ export {
     createSimulatedBackend,
     buildSimulatedQuote,
     simulatedTdFields,
-    SimulatedQuoteOptions,
     DEFAULT_SIMULATED_IMAGE,
 } from './tee/simulatedBackend';
+export type { SimulatedQuoteOptions } from './tee/simulatedBackend';

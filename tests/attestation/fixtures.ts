@@ -14,8 +14,16 @@ export const sampleCollateral = (): Collateral => loadCollateralFile(path.join(S
 /** Inside the sample collateral's window (2025-06-19 .. 2025-07-19). */
 export const SAMPLE_NOW = new Date('2025-07-01T00:00:00Z');
 
+const created: string[] = [];
+// Each test file that imports these fixtures removes the temp dirs it made.
+afterAll(() => {
+    for (const d of created.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(prefix: string): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `cocoon-att-${prefix}-`));
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), `cocoon-att-${prefix}-`));
+    created.push(d);
+    return d;
 }
 
 /** A new dev root in its own temp data dir; `now` pins its certificates' validity (from now - 1 day). */
