@@ -25,9 +25,24 @@ export function ed25519PrivateKeyObject(secretKey: Buffer): KeyObject {
     });
 }
 
+// Importing a public key costs ~0.4 ms, more than the verification itself; the same few keys (the enclave's,
+// each order's client key) verify again and again, so recently used ones are kept.
+const publicKeyCache = new Map<string, KeyObject>();
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+
 export function ed25519PublicKeyObject(publicKey: Buffer): KeyObject {
     if (publicKey.length !== 32) throw new Error('ed25519 public key must be 32 bytes');
-    return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    const id = publicKey.toString('hex');
+    let key = publicKeyCache.get(id);
+    if (key) {
+        publicKeyCache.delete(id); // re-insert: most recently used last
+    } else {
+        key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+        if (publicKeyCache.size >= PUBLIC_KEY_CACHE_SIZE)
+            publicKeyCache.delete(publicKeyCache.keys().next().value as string);
+    }
+    publicKeyCache.set(id, key);
+    return key;
 }
 
 export function signCellNative(cell: Cell, key: KeyObject): Buffer {

@@ -80,8 +80,11 @@ export interface ServeResult {
     /** This request's tokens (the receipt carries the session's cumulative totals). */
     tokensIn: number;
     tokensOut: number;
-    /** Wall time in ms: enclave work (checks, crypto, signing) and inference, for metrics and benchmarks. */
-    timings: { enclaveMs: number; inferenceMs: number };
+    /**
+     * Wall time in ms, for metrics and benchmarks: enclave work (parsing, signature and chain checks, HPKE open,
+     * sealing, receipt signing), prompt tokenization for the spend check, and inference.
+     */
+    timings: { enclaveMs: number; tokenCountMs: number; inferenceMs: number };
 }
 
 export interface Attestation {
@@ -243,11 +246,13 @@ export class Enclave {
 
         // Worst case before running anything: exact prompt tokens, and maxTokens generated.
         let promptTokens: number;
+        const tCount = performance.now();
         try {
             promptTokens = await engine.countInputTokens(request);
         } catch (e) {
             refuse('INFERENCE_FAILED', `tokenizer: ${(e as Error).message}`);
         }
+        const tokenCountMs = performance.now() - tCount;
         const soFar = last ? receiptCost(last, order.priceIn, order.priceOut) : 0n;
         const worst = soFar + BigInt(promptTokens) * order.priceIn + BigInt(req.maxTokens) * order.priceOut;
         if (worst > req.maxSpend) refuse('SPEND_CAP_EXCEEDED', `worst case ${worst} > maxSpend ${req.maxSpend}`);
@@ -312,7 +317,7 @@ export class Enclave {
             receipt: { cell: receiptCell, signature, fields },
             tokensIn: result.tokensIn,
             tokensOut: result.tokensOut,
-            timings: { enclaveMs: total - inferenceMs, inferenceMs },
+            timings: { enclaveMs: total - inferenceMs - tokenCountMs, tokenCountMs, inferenceMs },
         };
     }
 
