@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-    { ignores: ['node_modules/**', 'build/**', 'temp/**', 'coverage/**', '.data/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+    {
+        ignores: [
+            'node_modules/**',
+            'build/**',
+            'temp/**',
+            'coverage/**',
+            '.data/**',
+            '**/*.js',
+            '**/*.mjs',
+            '**/*.cjs',
+        ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     prettier,
