@@ -1,0 +1,218 @@
+/**
+ * An in-process localnet with the market deployed through TonClient, as a real deployment would do it:
+ * governance (localnet wallet 0) deploys the Registry with Setup, allowlists the simulated TDX measurement
+ * and the tiny model, and adds one verifier key (localnet params: timelock 0, so all of it is live at once).
+ */
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { Address, beginCell, Cell, internal, SendMode, StateInit, toNano } from '@ton/core';
+import { TonClient } from '@ton/ton';
+import { computeMeasurement, DevRoot, loadOrCreateDevRoot, simulatedTdFields } from '../../attestation';
+import { Localnet, startLocalnet } from '../../localnet/server';
+import { LocalnetWallet } from '../../localnet/wallets';
+import { buildTinyModel } from '../../worker/inference/tinyModel';
+import { LocalVerifier } from '../../worker/host/localVerifier';
+import { NETWORK_ID } from '../../wrappers/networks';
+import { defaultParams } from '../../wrappers/params';
+import { OrderBook, storeCreateOrder, storeMatchOrder } from '../../wrappers/OrderBook';
+import { Order } from '../../wrappers/Order';
+import { Registry, storeAddMeasurement, storeAddModel, storeAddVerifier, storeSetup } from '../../wrappers/Registry';
+import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
+import { createHash } from 'crypto';
+
+export const NETWORK = NETWORK_ID.localnet;
+
+export interface MarketFixture {
+    localnet: Localnet;
+    client: TonClient;
+    registry: Address;
+    orderBook: Address;
+    verifierKey: Ed25519KeyPair;
+    devRoot: DevRoot;
+    dataDir: string;
+    modelPath: string;
+    modelSha256: string;
+    measurement: Buffer;
+    wallets: LocalnetWallet[];
+    send(w: LocalnetWallet, msgs: { to: Address; value: bigint; body: Cell; init?: StateInit }[]): Promise<void>;
+    localVerifier(): LocalVerifier;
+    close(): Promise<void>;
+}
+
+export async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 20_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await fn().catch(() => false))) {
+        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+export async function startMarket(): Promise<MarketFixture> {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cocoon-worker-host-'));
+    const modelPath = join(dataDir, 'tiny.gguf');
+    const model = buildTinyModel();
+    writeFileSync(modelPath, model);
+    const modelSha256 = createHash('sha256').update(model).digest('hex');
+    const [localnet, devRoot] = await Promise.all([
+        startLocalnet({ port: 0, walletCount: 4, blockIntervalMs: 500 }),
+        loadOrCreateDevRoot(dataDir),
+    ]);
+    const client = new TonClient({ endpoint: localnet.url });
+    const wallets = localnet.wallets;
+
+    const send: MarketFixture['send'] = async (w, msgs) => {
+        const opened = client.open(w.contract);
+        const seqno = await opened.getSeqno();
+        await opened.sendTransfer({
+            seqno,
+            secretKey: w.keyPair.secretKey,
+            sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
+            messages: msgs.map((m) => internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: true })),
+        });
+        await waitUntil('wallet seqno', async () => (await opened.getSeqno()) > seqno);
+    };
+
+    const gov = wallets[0];
+    const govAddress = gov.contract.address;
+    const params = defaultParams('localnet', govAddress);
+    const registry = await Registry.fromInit(govAddress, BigInt(NETWORK), 0n);
+    const cell = (store: (b: ReturnType<typeof beginCell>) => void) => {
+        const b = beginCell();
+        store(b);
+        return b.endCell();
+    };
+    await send(gov, [
+        {
+            to: registry.address,
+            value: toNano('1'),
+            init: registry.init,
+            body: cell(storeSetup({ $$type: 'Setup', queryId: 0n, params })),
+        },
+    ]);
+    const reg = client.open(Registry.fromAddress(registry.address));
+    await waitUntil('registry setup', async () => (await reg.getRegistryData()).configured);
+    const verifierKey = newEd25519KeyPair(createHash('sha256').update('worker-host-test-verifier').digest());
+    const measurement = computeMeasurement(simulatedTdFields());
+    await send(gov, [
+        {
+            to: registry.address,
+            value: toNano('0.05'),
+            body: cell(
+                storeAddVerifier({
+                    $$type: 'AddVerifier',
+                    queryId: 0n,
+                    index: 0n,
+                    publicKey: bufferToUint256(verifierKey.publicKey),
+                }),
+            ),
+        },
+        {
+            to: registry.address,
+            value: toNano('0.05'),
+            body: cell(
+                storeAddMeasurement({
+                    $$type: 'AddMeasurement',
+                    queryId: 0n,
+                    measurement: bufferToUint256(measurement),
+                    expiresAt: BigInt(Math.floor(Date.now() / 1000) + 30 * 86400),
+                }),
+            ),
+        },
+        {
+            to: registry.address,
+            value: toNano('0.1'),
+            body: cell(
+                storeAddModel({
+                    $$type: 'AddModel',
+                    queryId: 0n,
+                    model: BigInt('0x' + modelSha256),
+                    metadata: beginCell().storeStringTail('tiny').endCell(),
+                }),
+            ),
+        },
+    ]);
+    await waitUntil('allowlists', async () => {
+        const d = await reg.getRegistryData();
+        return d.verifierCount === 1n && d.measurementCount === 1n && d.modelCount === 1n;
+    });
+    const orderBook = (await reg.getRegistryData()).orderBook;
+    return {
+        localnet,
+        client,
+        registry: registry.address,
+        orderBook,
+        verifierKey,
+        devRoot,
+        dataDir,
+        modelPath,
+        modelSha256,
+        measurement,
+        wallets,
+        send,
+        localVerifier: () =>
+            new LocalVerifier({
+                index: 0,
+                secretKey: verifierKey.secretKey,
+                network: NETWORK,
+                registry: registry.address,
+                maxAttestAge: Number(params.maxAttestAge),
+                devRoot,
+            }),
+        close: () => localnet.close(),
+    };
+}
+
+/** A client creates an order (wallet `clientWallet`) and returns its address once deployed. */
+export async function createOrder(
+    f: MarketFixture,
+    clientWallet: LocalnetWallet,
+    clientKey: Buffer,
+    opts: { maxPriceIn?: bigint; maxPriceOut?: bigint; value?: bigint } = {},
+): Promise<Address> {
+    const book = f.client.open(OrderBook.fromAddress(f.orderBook));
+    const id = (await book.getOrderBookData()).nextOrderId;
+    const now = Math.floor(Date.now() / 1000);
+    const body = beginCell()
+        .store(
+            storeCreateOrder({
+                $$type: 'CreateOrder',
+                queryId: 0n,
+                clientKey: bufferToUint256(clientKey),
+                model: BigInt('0x' + f.modelSha256),
+                maxPriceIn: opts.maxPriceIn ?? 1_000_000n,
+                maxPriceOut: opts.maxPriceOut ?? 1_000_000n,
+                matchBy: BigInt(now + 120),
+                firstReceiptWindow: 600n,
+                expiresAt: BigInt(now + 1800),
+            }),
+        )
+        .endCell();
+    await f.send(clientWallet, [{ to: f.orderBook, value: opts.value ?? toNano('1'), body }]);
+    const address = await book.getOrderAddress(id);
+    const order = f.client.open(Order.fromAddress(address));
+    await waitUntil('order open', async () => Number(await order.getState()) === 0);
+    return address;
+}
+
+/** A keeper matches the order to `providerWallet` at the given ask. */
+export async function matchOrder(
+    f: MarketFixture,
+    keeper: LocalnetWallet,
+    order: Address,
+    providerWallet: Address,
+    ask: { askIn: bigint; askOut: bigint },
+): Promise<number> {
+    const o = f.client.open(Order.fromAddress(order));
+    const id = (await o.getOrderData()).id;
+    const body = beginCell()
+        .store(storeMatchOrder({ $$type: 'MatchOrder', queryId: 0n, orderId: id, provider: providerWallet, ...ask }))
+        .endCell();
+    await f.send(keeper, [{ to: f.orderBook, value: toNano('0.05'), body }]);
+    let state = -1;
+    await waitUntil('match settles', async () => {
+        state = Number(await o.getState());
+        return state !== 0 && state !== 1;
+    });
+    return state;
+}

@@ -1,0 +1,160 @@
+/**
+ * Turns persisted receipts into payments (DESIGN.md "Order"): for each live order, claim the latest receipt
+ * when its unclaimed value reaches the order's minimum claim, and always send a final claim when the client
+ * closed the order or it passed expiresAt, before the claim deadline. An external claim (no wallet
+ * transaction; the Order pays its gas out of the provider's share) when the delta covers its fee, else an
+ * internal Claim from the wallet. Only the latest receipt of an order is ever claimed and only while its
+ * seqno is above the Order's, so no seqno is claimed twice.
+ */
+import { Address } from '@ton/core';
+import type { Logger } from 'pino';
+import { OrderState } from '../../wrappers/Constants';
+import { receiptCost } from '../../wrappers/formats/receipt';
+import { ChainClient, nowSec } from './chain';
+import type { WorkerMetrics } from './metrics';
+import { receiptCellOf, ReceiptStore, ServedRecord } from './store';
+
+export interface ClaimerOptions {
+    external: boolean;
+    externalMin: bigint;
+    safetySec: number;
+    /** How long to wait for an external claim to land before falling back to an internal one, ms. */
+    externalWaitMs?: number;
+}
+
+export type ClaimOutcome =
+    | { action: 'none'; reason: string }
+    | { action: 'claimed'; seqno: number; delta: bigint; final: boolean; via: 'external' | 'internal' };
+
+export class Claimer {
+    private running = false;
+
+    constructor(
+        private readonly chain: ChainClient,
+        private readonly store: ReceiptStore,
+        private readonly opts: ClaimerOptions,
+        private readonly log: Logger,
+        private readonly metrics?: WorkerMetrics,
+    ) {}
+
+    /** One pass over every live order; never runs twice at once. */
+    async tick(): Promise<ClaimOutcome[]> {
+        if (this.running) return [];
+        this.running = true;
+        try {
+            const out: ClaimOutcome[] = [];
+            for (const rec of this.store.live()) {
+                try {
+                    out.push(await this.claimOrder(rec.order));
+                } catch (e) {
+                    this.log.warn({ order: rec.order.toString(), err: (e as Error).message }, 'claim failed');
+                    out.push({ action: 'none', reason: (e as Error).message });
+                }
+            }
+            return out;
+        } finally {
+            this.running = false;
+        }
+    }
+
+    async claimOrder(order: Address, opts: { forceFinal?: boolean } = {}): Promise<ClaimOutcome> {
+        const latest = this.store.latest(order);
+        if (!latest) return { action: 'none', reason: 'no receipt' };
+        const data = await this.chain.orderData(order);
+        if (!data) return { action: 'none', reason: 'order not deployed' };
+        const state = Number(data.state);
+        if (state !== OrderState.MATCHED && state !== OrderState.CLOSING) {
+            this.store.recordDone(order, `order state ${state}`);
+            return { action: 'none', reason: 'order is over' };
+        }
+        if (Number(data.seqno) >= latest.seqno) {
+            if (this.store.get(order)?.claimed?.seqno !== latest.seqno) {
+                this.store.recordClaim({
+                    order: order.toRawString(),
+                    seqno: latest.seqno,
+                    final: false,
+                    via: 'internal',
+                    delta: '0',
+                });
+            }
+            return { action: 'none', reason: 'latest receipt already claimed' };
+        }
+        const config = await this.chain.orderConfig(order);
+        const now = nowSec();
+        const closing = state === OrderState.CLOSING;
+        const deadline = (closing ? Number(data.closeAt) : Number(data.expiresAt)) + Number(config.closeGrace);
+        if (now > deadline) {
+            this.store.recordDone(order, 'claim window closed');
+            this.log.error(
+                { order: order.toString(), seqno: latest.seqno },
+                'claim window closed before the receipt was claimed',
+            );
+            return { action: 'none', reason: 'too late' };
+        }
+        const cost = min(receiptCost(fieldsOf(latest), data.priceIn, data.priceOut), data.budget);
+        const delta = cost > data.paid ? cost - data.paid : 0n;
+        const final =
+            opts.forceFinal || closing || now > Number(data.expiresAt) || now >= deadline - this.opts.safetySec;
+        if (!final && delta < config.minClaim && cost !== data.budget) {
+            return { action: 'none', reason: `unclaimed ${delta} below minClaim ${config.minClaim}` };
+        }
+        const cell = receiptCellOf(latest);
+        const sig = Buffer.from(latest.signature, 'hex');
+        let via: 'external' | 'internal' = 'internal';
+        if (this.opts.external && delta >= this.opts.externalMin) {
+            try {
+                await this.chain.claimExternal(order, cell, sig, final);
+                await this.chain.waitFor(
+                    'external claim',
+                    async () => Number((await this.chain.orderData(order))?.seqno ?? 0) >= latest.seqno,
+                    this.opts.externalWaitMs ?? 20_000,
+                );
+                via = 'external';
+            } catch (e) {
+                this.log.warn(
+                    { order: order.toString(), err: (e as Error).message },
+                    'external claim did not land; claiming from the wallet',
+                );
+            }
+        }
+        if (via === 'internal') {
+            const again = await this.chain.orderData(order);
+            if (Number(again?.seqno ?? 0) < latest.seqno) {
+                await this.chain.claimInternal(order, cell, sig, final);
+                await this.chain.waitFor(
+                    'claim',
+                    async () => Number((await this.chain.orderData(order))?.seqno ?? 0) >= latest.seqno,
+                );
+            }
+        }
+        this.store.recordClaim({
+            order: order.toRawString(),
+            seqno: latest.seqno,
+            final,
+            via,
+            delta: delta.toString(),
+        });
+        if (final) this.store.recordDone(order, 'final claim');
+        this.metrics?.claims.inc({ via, final: String(final) });
+        this.metrics?.earnings.inc(Number(delta));
+        this.log.info({ order: order.toString(), seqno: latest.seqno, delta: delta.toString(), final, via }, 'claimed');
+        return { action: 'claimed', seqno: latest.seqno, delta, final, via };
+    }
+
+    /** Withdraws matured earnings when at least `min` is withdrawable. */
+    async withdrawIfWorth(min: bigint): Promise<boolean> {
+        const p = await this.chain.providerData();
+        if (!p || p.withdrawable < min) return false;
+        await this.chain.withdrawEarnings();
+        this.log.info({ amount: p.withdrawable.toString() }, 'withdrew earnings');
+        return true;
+    }
+}
+
+function min(a: bigint, b: bigint): bigint {
+    return a < b ? a : b;
+}
+
+function fieldsOf(r: ServedRecord) {
+    return { tokensIn: BigInt(r.totalIn), tokensOut: BigInt(r.totalOut) };
+}
