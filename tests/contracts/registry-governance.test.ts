@@ -1,5 +1,5 @@
 import { Address, beginCell, toNano } from '@ton/core';
-import { SandboxContract, TreasuryContract } from '@ton/sandbox';
+import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import '@ton/test-utils';
 import { ExitCode, Op } from '../../wrappers/Constants';
 import { Registry } from '../../wrappers/Registry';
@@ -37,7 +37,7 @@ describe('registry governance', () => {
         now = m.blockchain.now!;
     });
 
-    const refuse = (code: number, action: () => ReturnType<Registry['send']>, watch: Address[] = []) =>
+    const refuse = (code: number, action: () => Promise<SendMessageResult>, watch: Address[] = []) =>
         expectRefused(m, m.registry.address, code, [stranger.address, ...watch], () => registryState(m), action);
 
     const gv = (

@@ -191,3 +191,34 @@ export function snapshotFixture<T extends { m: Market }>(build: () => Promise<T>
         return fx;
     };
 }
+
+/** Contracts that only pass value on (mode 64) lose exactly their storage fee in a chain. */
+export function expectOnlyStorage(res: { deltas: Map<string, bigint>; txs: BlockchainTransaction[] }, at: Address[]) {
+    for (const a of at) expect(res.deltas.get(a.toRawString()) ?? 0n).toBe(-storageFees(res.txs, a));
+}
+
+/** An internal Claim of a signed receipt, sent by `from` (the provider's host by default). */
+export function sendClaim(
+    from: SandboxContract<TreasuryContract>,
+    order: OrderHandle,
+    signed: { receipt: Cell; signature: Buffer },
+    final = false,
+    value = toNano('0.05'),
+) {
+    return order.contract.send(
+        from.getSender(),
+        { value },
+        { $$type: 'Claim', queryId: 0n, receipt: signed.receipt, signature: signed.signature, final },
+    );
+}
+
+export function sendOrderMsg(
+    from: SandboxContract<TreasuryContract>,
+    order: OrderHandle,
+    type: 'Close' | 'Timeout' | 'TopUp',
+    value = toNano('0.05'),
+) {
+    return order.contract.send(from.getSender(), { value }, { $$type: type, queryId: 0n });
+}
+
+export const modelId = () => bufferToUint256(MODEL);
