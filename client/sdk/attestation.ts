@@ -34,7 +34,8 @@ export const attestationDocSchema = z.object({
     ed25519Pub: hex(32),
     x25519Pub: hex(32),
     measurement: hex(32),
-    models: z.array(z.string()),
+    // the worker host lists {sha256, priceIn, priceOut}; plain hashes are accepted too
+    models: z.array(z.union([z.string(), z.object({ sha256: z.string() }).transform((m) => m.sha256)])),
     provider: z.string(),
     registry: z.string(),
     network: z.number().int(),
@@ -72,9 +73,12 @@ export async function verifyAttestation(args: {
     network: number;
     registry: Address;
     now?: Date;
+    /** The freshness challenge the client sent: the document must be bound to exactly this nonce. */
+    expectedNonce?: Buffer;
 }): Promise<VerifiedProvider> {
     const { doc, order, chain, trust, network, registry } = args;
     if (!order.matched) invalid('the order has no provider yet');
+    if (args.expectedNonce && !args.expectedNonce.equals(doc.nonce)) invalid('the quote is not bound to our nonce');
     const collateral = typeof trust.collateral === 'function' ? await trust.collateral(doc.quote) : trust.collateral;
     let verified;
     try {

@@ -1,5 +1,6 @@
 import { Address, beginCell, Cell } from '@ton/core';
 import { TonClient } from '@ton/ton';
+import { randomBytes } from 'crypto';
 import { KeyPair, mnemonicToWalletKey } from '@ton/crypto';
 import { storeClose, storeCreateOrder, storeDispute, storeTimeout, storeTopUp } from '../../wrappers/OrderBook';
 import type { OrderData } from '../../wrappers/Order';
@@ -260,11 +261,12 @@ export class CocoonClient {
 
     // ------------------------------------------------------------ provider
 
-    async fetchAttestation(providerEndpoint: string): Promise<AttestationDoc> {
-        return fetchAttestation(providerEndpoint);
+    /** GET {endpoint}/v1/attestation; with `nonce` the worker quotes over that fresh challenge. */
+    async fetchAttestation(providerEndpoint: string, nonce?: Buffer): Promise<AttestationDoc> {
+        return fetchAttestation(providerEndpoint, nonce);
     }
 
-    async verifyProvider(doc: AttestationDoc, order: OrderRef): Promise<VerifiedProvider> {
+    async verifyProvider(doc: AttestationDoc, order: OrderRef, expectedNonce?: Buffer): Promise<VerifiedProvider> {
         return verifyAttestation({
             doc,
             order: await this.orderData(order),
@@ -272,6 +274,7 @@ export class CocoonClient {
             trust: this.opts.trust,
             network: this.networkId,
             registry: this.registry,
+            expectedNonce,
         });
     }
 
@@ -282,8 +285,10 @@ export class CocoonClient {
         const providerData = await this.chain.providerData(d.provider);
         const endpoint = this.opts.workerEndpoint ?? providerData?.endpoint ?? '';
         if (!endpoint) throw new ClientError('WORKER_UNREACHABLE', 'the provider has no endpoint on-chain');
-        const doc = await this.unreachableCloses(s.order, () => fetchAttestation(endpoint));
-        const v = await this.verifyProvider(doc, s.order);
+        // Our own random challenge makes the quote fresh: it cannot be an old quote replayed by the host.
+        const nonce = randomBytes(32);
+        const doc = await this.unreachableCloses(s.order, () => fetchAttestation(endpoint, nonce));
+        const v = await this.verifyProvider(doc, s.order, nonce);
         s.provider = {
             owner: v.owner.toString(),
             endpoint,

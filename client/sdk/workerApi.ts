@@ -53,7 +53,9 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
         body = undefined;
     }
     if (!res.ok) {
-        const b = (body ?? {}) as { code?: unknown; error?: unknown; message?: unknown };
+        // { code, message } or { error: { code, message } } (the worker host's shape) or { error: "CODE" }
+        const raw = (body ?? {}) as { code?: unknown; error?: unknown; message?: unknown };
+        const b = raw.error && typeof raw.error === 'object' ? (raw.error as typeof raw) : raw;
         const refusal = typeof b.code === 'string' ? b.code : typeof b.error === 'string' ? b.error : undefined;
         const msg = typeof b.message === 'string' ? b.message : text.slice(0, 200);
         throw new ClientError('WORKER_REFUSED', `${url}: HTTP ${res.status} ${refusal ?? ''} ${msg}`.trim(), {
@@ -65,8 +67,10 @@ async function call(url: string, init: RequestInit, timeoutMs: number): Promise<
     return body;
 }
 
-export async function fetchAttestation(endpoint: string, timeoutMs = 15_000): Promise<AttestationDoc> {
-    const body = await call(workerUrl(endpoint, '/v1/attestation'), { method: 'GET' }, timeoutMs);
+/** With `nonce` (32 bytes) the worker quotes afresh over the client's own challenge. */
+export async function fetchAttestation(endpoint: string, nonce?: Buffer, timeoutMs = 15_000): Promise<AttestationDoc> {
+    const query = nonce ? `?nonce=${nonce.toString('hex')}` : '';
+    const body = await call(workerUrl(endpoint, `/v1/attestation${query}`), { method: 'GET' }, timeoutMs);
     const parsed = attestationDocSchema.safeParse(body);
     if (!parsed.success) {
         throw new ClientError('ATTESTATION_INVALID', `malformed attestation document: ${parsed.error.message}`);

@@ -139,6 +139,22 @@ describe('a session with a verified enclave', () => {
         expect(e.details.attestation).toBe('CERT_CHAIN');
     });
 
+    it('refuses a document not bound to its own freshness challenge', async () => {
+        const nonce = Buffer.alloc(32, 7);
+        const doc = await client.fetchAttestation(h.hostUrl, nonce);
+        expect(doc.nonce.equals(nonce)).toBe(true);
+        await client.verifyProvider(doc, order, nonce);
+        const stale = await client.fetchAttestation(h.hostUrl);
+        const e = await expectCode(client.verifyProvider(stale, order, nonce), 'ATTESTATION_INVALID');
+        expect(e.message).toMatch(/nonce/);
+    });
+
+    it("passes the enclave's refusal through when the signed spend cap is too low", async () => {
+        const e = await expectCode(client.ask(order, 'expensive', { maxTokens: 8, maxCost: 1n }), 'WORKER_REFUSED');
+        expect(e.details.refusal).toBe('SPEND_CAP_EXCEEDED');
+        expect(client.session(order).receipts).toHaveLength(2);
+    });
+
     it('refuses a tampered receipt and keeps the last good one', async () => {
         h.tamper.reply = (r) => {
             const cell = Cell.fromBoc(Buffer.from(r.receipt.boc, 'base64'))[0];

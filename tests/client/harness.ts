@@ -133,15 +133,17 @@ export async function startHarness(): Promise<Harness> {
     // order's terms read on-chain.
     async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
         try {
-            if (req.method === 'GET' && req.url === '/v1/attestation') {
-                const nonce = localnet.latestBlock().rootHash;
+            const url = new URL(req.url ?? '/', 'http://host');
+            if (req.method === 'GET' && url.pathname === '/v1/attestation') {
+                const challenge = url.searchParams.get('nonce');
+                const nonce = challenge ? Buffer.from(challenge, 'hex') : localnet.latestBlock().rootHash;
                 const a = await enclave.attest(nonce);
                 return send(res, 200, {
                     quote: a.quote.toString('hex'),
                     ed25519Pub: a.ed25519Pub.toString('hex'),
                     x25519Pub: a.x25519Pub.toString('hex'),
                     measurement: computeMeasurement(simulatedTdFields()).toString('hex'),
-                    models: [model],
+                    models: [{ sha256: model, priceIn: PRICE_IN.toString(), priceOut: PRICE_OUT.toString() }],
                     provider: providerOwner.toString(),
                     registry: registry.toString(),
                     network: NETWORK,
@@ -186,7 +188,7 @@ export async function startHarness(): Promise<Harness> {
             }
             send(res, 404, { code: 'NOT_FOUND' });
         } catch (e) {
-            if (e instanceof EnclaveRefusal) return send(res, 400, { code: e.code, message: e.message });
+            if (e instanceof EnclaveRefusal) return send(res, 400, { error: { code: e.code, message: e.message } });
             send(res, 500, { code: 'INTERNAL', message: (e as Error).message });
         }
     }
