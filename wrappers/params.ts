@@ -8,7 +8,9 @@ export function defaultParams(network: NetworkName, treasury: Address): Params {
         $$type: 'Params' as const,
         feeBps: 100n, // 1%
         treasury,
-        matchFee: toNano('0.01'),
+        // DESIGN.md says 0.01 TON; a winning match burns ~0.031 TON of keeper gas in this implementation
+        // (docs/GAS.md), so a keeper paid 0.01 would lose money on every match and none would run.
+        matchFee: toNano('0.04'),
     };
     switch (network) {
         case 'localnet':

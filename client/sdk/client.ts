@@ -14,6 +14,7 @@ import { AcceptedReceipt, openReply, prepareRequest, PromptInput, SessionTerms }
 import { SessionData, SessionStore, StoredReceipt } from './session';
 import { fetchAttestation, postRequest } from './workerApi';
 import { receiptFromCell } from '../../wrappers/formats/receipt';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 /**
  * How a buyer uses the market: escrow a budget in an Order, wait for a keeper to match it, check the matched
@@ -94,7 +95,7 @@ export class CocoonClient {
     static async create(opts: CocoonClientOptions): Promise<CocoonClient> {
         if (!opts.tonClient && !opts.endpoint) throw new ClientError('CONFIG_INVALID', 'give tonClient or endpoint');
         if (!(opts.network in NETWORK_ID)) throw new ClientError('CONFIG_INVALID', `unknown network ${opts.network}`);
-        const ton = opts.tonClient ?? new TonClient({ endpoint: opts.endpoint!, timeout: 15_000 });
+        const ton = opts.tonClient ?? new CocoonTonClient({ endpoint: opts.endpoint!, timeout: 15_000 });
         const keyPair =
             'keyPair' in opts.wallet ? opts.wallet.keyPair : await mnemonicToWalletKey(opts.wallet.mnemonic);
         return new CocoonClient(

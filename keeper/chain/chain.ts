@@ -10,6 +10,7 @@ import { OrderBook, OrderBookData } from '../../wrappers/OrderBook';
 import { Order, OrderData } from '../../wrappers/Order';
 import { Provider, ProviderData, Ask } from '../../wrappers/Provider';
 import { DEFAULT_RETRY, RetryOptions, withRetry } from './retry';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 export interface BlockHead {
     seqno: number;
@@ -29,7 +30,7 @@ export class Chain {
         readonly endpoint: string,
         private readonly retry: RetryOptions = DEFAULT_RETRY,
     ) {
-        this.client = new TonClient({ endpoint, timeout: 10_000 });
+        this.client = new CocoonTonClient({ endpoint, timeout: 10_000 });
     }
 
     /** Runs a read with the configured retries. */

@@ -27,6 +27,7 @@ import { NETWORK_ID } from '../../wrappers/networks';
 import { certToCell, signaturesToCell, signCert } from '../../wrappers/formats/certificate';
 import { bufferToUint256, newEd25519KeyPair, uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import { writeTinyModel } from '../worker/helpers';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 export const NETWORK = NETWORK_ID.localnet;
 export const PRICE_IN = 10n;
@@ -72,7 +73,7 @@ export async function startHarness(): Promise<Harness> {
     const engine = await LlamaEngine.load({ modelPath: writeTinyModel(), gpu: false, threads: 1 });
     const model = engine.modelHash.toString('hex');
     const localnet = await startLocalnet({ walletCount: 2, blockIntervalMs: 500 });
-    const ton = new TonClient({ endpoint: localnet.url });
+    const ton = new CocoonTonClient({ endpoint: localnet.url });
     const apply = <T>(fn: (b: Blockchain) => Promise<T>) => localnet.chain.apply(fn).then((r) => r.value);
 
     const verifier = newEd25519KeyPair();

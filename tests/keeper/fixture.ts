@@ -28,6 +28,7 @@ import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappe
 import { computeMeasurement } from '../../attestation';
 import { simulatedTdFields } from '../../attestation';
 import { Chain } from '../../keeper/chain/chain';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 export const NETWORK = NETWORK_ID.localnet;
 export const MODEL = createHash('sha256').update('model:tiny.gguf').digest();
@@ -83,7 +84,7 @@ export async function startMarket(
     opts: { walletCount?: number; params?: Partial<Params> } = {},
 ): Promise<MarketFixture> {
     const ln = await startLocalnet({ walletCount: (opts.walletCount ?? 6) + 1, blockIntervalMs: 1000 });
-    const client = new TonClient({ endpoint: ln.url });
+    const client = new CocoonTonClient({ endpoint: ln.url });
     const [governance, ...wallets] = ln.wallets;
     const params: Params = { ...defaultParams('localnet', governance.contract.address), ...opts.params };
     const reg = await Registry.fromInit(governance.contract.address, BigInt(NETWORK), BigInt(Date.now() % 0xffffffff));

@@ -1,10 +1,10 @@
-import { TonClient } from '@ton/ton';
 import { createHash } from 'crypto';
 import { startLocalnet, Localnet } from '../../localnet/server';
 import { deployMarket } from '../../market/deploy';
 import { WalletSender } from '../../market/walletSender';
 import { OrderBook } from '../../wrappers/OrderBook';
 import { Registry } from '../../wrappers/Registry';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 const h = (s: string) => createHash('sha256').update(s).digest();
 
@@ -16,7 +16,7 @@ describe('deployMarket through TonClient on localnet', () => {
     afterAll(async () => localnet.close());
 
     it('deploys the Registry and OrderBook and allowlists what it is given, idempotently', async () => {
-        const client = new TonClient({ endpoint: localnet.url });
+        const client = new CocoonTonClient({ endpoint: localnet.url });
         const governance = await WalletSender.fromMnemonic(client, localnet.wallets[0].mnemonic);
         const opts = {
             network: 'localnet' as const,
@@ -42,7 +42,7 @@ describe('deployMarket through TonClient on localnet', () => {
     });
 
     it('refuses a mainnet deployment with fewer than two verifiers required', async () => {
-        const client = new TonClient({ endpoint: localnet.url });
+        const client = new CocoonTonClient({ endpoint: localnet.url });
         const governance = await WalletSender.fromMnemonic(client, localnet.wallets[0].mnemonic);
         await expect(deployMarket({ network: 'mainnet', governance, params: { verifierK: 1n } })).rejects.toThrow(
             /verifierK < 2/,

@@ -203,7 +203,7 @@ export class MarketModel {
             case 'create': {
                 const h = await createOrder(m, {
                     clientName: `prop-client-${a.client}`,
-                    value: toNano('0.1') + toNano(String(a.budget / 100)),
+                    value: toNano('0.13') + toNano(String(a.budget / 100)),
                     matchWithin: a.matchWithin,
                     life: a.life,
                     firstReceiptWindow: 100,

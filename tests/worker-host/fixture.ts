@@ -20,6 +20,7 @@ import { Order } from '../../wrappers/Order';
 import { Registry, storeAddMeasurement, storeAddModel, storeAddVerifier, storeSetup } from '../../wrappers/Registry';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
 import { createHash } from 'crypto';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 export const NETWORK = NETWORK_ID.localnet;
 
@@ -58,7 +59,7 @@ export async function startMarket(): Promise<MarketFixture> {
         startLocalnet({ port: 0, walletCount: 4, blockIntervalMs: 500 }),
         loadOrCreateDevRoot(dataDir),
     ]);
-    const client = new TonClient({ endpoint: localnet.url });
+    const client = new CocoonTonClient({ endpoint: localnet.url });
     const wallets = localnet.wallets;
 
     const send: MarketFixture['send'] = async (w, msgs) => {

@@ -25,6 +25,7 @@ import { AttestCert, certToCell, signaturesToCell } from '../../wrappers/formats
 import { bufferToUint256, uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import type { Enclave } from '../enclave/enclave';
 import { checkVerifyResponse, Verifier, VerifyRequest } from './verifierClient';
+import { CocoonTonClient } from '../../wrappers/tonClient';
 
 export interface OutMessage {
     to: Address;
@@ -70,7 +71,7 @@ export class ChainClient {
     private sendQueue: Promise<unknown> = Promise.resolve();
 
     private constructor(private readonly opts: ChainOptions) {
-        this.client = new TonClient({ endpoint: opts.endpoint, apiKey: opts.apiKey });
+        this.client = new CocoonTonClient({ endpoint: opts.endpoint, apiKey: opts.apiKey });
         this.network = opts.network;
         this.registry = opts.registry;
     }
