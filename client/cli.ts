@@ -3,6 +3,9 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { ORDER_STATE_NAMES, OrderState } from '../wrappers/Constants';
 import { CliConfig, clientFromConfig, loadCliConfig } from './config';
+import { ChainMarketView } from './gateway/marketView';
+import { OrderManager } from './gateway/orderManager';
+import { buildGateway } from './gateway/server';
 import { ClientError } from './sdk/errors';
 import { SessionData } from './sdk/session';
 
@@ -12,6 +15,7 @@ import { SessionData } from './sdk/session';
  *   orders                              sessions in the data dir with their on-chain state
  *   close [ORDER]                       close (default: the newest live order) and report the refund
  *   market                              a keeper's book if configured, else the chain's OrderBook and models
+ *   serve [--port 10000]                OpenAI-compatible gateway (docs/GATEWAY.md); closes its orders on exit
  */
 const program = new Command('cocoon-client').description('Cocoon-TON client: buy confidential inference');
 
@@ -210,6 +214,86 @@ globalOptions(program.command('market'))
             console.table(rest);
             console.table(m);
         }
+    });
+
+const tonAmount = (what: string) =>
+    z
+        .string()
+        .regex(/^\d+(\.\d+)?$/, `${what} is an amount of TON, e.g. 0.5`)
+        .transform((s) => toNano(s));
+
+const serveFlags = z.object({
+    port: z.coerce.number().int().min(0).max(65535).default(10000),
+    host: z.string().default('127.0.0.1'),
+    keeper: z.string().url().optional(),
+    budgetPerOrder: tonAmount('budget-per-order').default(toNano('0.5')),
+    maxPrice: z.coerce.bigint().default(1_000_000n),
+    spendCap: tonAmount('spend-cap').default(toNano('5')),
+    matchTimeout: z.coerce.number().int().positive().default(60),
+    life: z.coerce.number().int().positive().default(1800),
+    maxTokens: z.coerce.number().int().positive().default(256),
+});
+
+globalOptions(program.command('serve'))
+    .description('run the OpenAI-compatible gateway (base URL http://HOST:PORT/v1); closes its orders on exit')
+    .option('--port <n>', 'port to listen on', '10000')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--keeper <url>', "a keeper's book API for prices and providers (default --keeper-url; else the chain)")
+    .option('--budget-per-order <ton>', 'TON escrowed per order (one live order per model)', '0.5')
+    .option('--max-price <nanoton>', 'highest price per input and output token an order accepts', '1000000')
+    .option('--spend-cap <ton>', "most TON this gateway commits: closed orders' spend plus live budgets", '5')
+    .option('--match-timeout <s>', 'seconds a keeper has to match a new order', '60')
+    .option('--life <s>', 'lifetime of an order in seconds', '1800')
+    .option('--max-tokens <n>', 'max_tokens when a request gives none', '256')
+    .action(async (_opts, cmd: Command) => {
+        const c = config(cmd);
+        const f = parseFlags(serveFlags, cmd.opts());
+        const client = await clientFromConfig(c);
+        const market = new ChainMarketView({
+            endpoint: c.endpoint!,
+            registry: client.registry,
+            keeperUrl: f.keeper ?? c.keeperUrl,
+        });
+        const orders = new OrderManager(client, {
+            budgetPerOrder: f.budgetPerOrder,
+            maxPricePerToken: f.maxPrice,
+            totalSpendCap: f.spendCap,
+            matchTimeoutMs: f.matchTimeout * 1000,
+            orderLifeS: f.life,
+        });
+        const app = buildGateway({ market, orders, defaultMaxTokens: f.maxTokens });
+        await app.listen({ host: f.host, port: f.port });
+        const addr = app.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : f.port;
+        console.error(
+            `gateway on http://${f.host}:${port}/v1 (network ${c.network}, registry ${client.registry.toString()}, ` +
+                `wallet ${client.chain.address.toString()}); budget per order ${ton(f.budgetPerOrder)}, ` +
+                `max price ${f.maxPrice} nanoTON/token, spend cap ${ton(f.spendCap)}`,
+        );
+        let stopping = false;
+        const stop = async (signal: string) => {
+            if (stopping) return;
+            stopping = true;
+            console.error(`${signal}: closing the gateway, then its orders (waits for the refunds)...`);
+            await app.close();
+            const results = await orders.closeEach();
+            let back = 0n;
+            for (const r of results) {
+                if (r.settlement) {
+                    back += r.settlement.refund;
+                    console.error(
+                        `order ${r.order} (${r.model.slice(0, 16)}): ${r.settlement.state}; ` +
+                            `paid ${ton(r.settlement.paid)}, refund ${ton(r.settlement.refund)}`,
+                    );
+                } else {
+                    console.error(`order ${r.order}: not settled: ${r.error?.message}`);
+                }
+            }
+            console.error(`${results.length} order(s) closed; ${ton(back)} came back`);
+            process.exit(results.every((r) => r.settlement) ? 0 : 1);
+        };
+        process.on('SIGINT', () => void stop('SIGINT'));
+        process.on('SIGTERM', () => void stop('SIGTERM'));
     });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -100,7 +100,9 @@ async function mnemonicOf(c: CliConfig): Promise<string[]> {
         const res = await fetch(`${base}/localnet/wallets`).catch((e: Error) => {
             throw new ClientError('CONFIG_INVALID', `localnet at ${base} unreachable: ${e.message}`);
         });
-        const wallets = z.array(z.object({ index: z.number(), mnemonic: z.string() })).parse(await res.json());
+        // The localnet answers toncenter-style `{ok, result: [...]}`; a bare array is accepted too.
+        const list = z.array(z.object({ index: z.number(), mnemonic: z.string() }));
+        const wallets = z.union([list, z.object({ result: list }).transform((r) => r.result)]).parse(await res.json());
         const w = wallets.find((x) => x.index === (c.walletIndex ?? 0));
         if (!w) throw new ClientError('CONFIG_INVALID', `localnet has no wallet ${c.walletIndex ?? 0}`);
         return w.mnemonic.split(' ');

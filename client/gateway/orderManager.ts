@@ -1,5 +1,6 @@
 import type { AskOptions, AskResult, CreateOrderArgs, Settlement } from '../sdk/client';
 import type { SessionData } from '../sdk/session';
+import type { ChatMessage } from '../sdk/protocol';
 import type { OrderData } from '../../wrappers/Order';
 import { ClientError } from '../sdk/errors';
 import { attestationFailed, noProvider, spendCapReached } from './openaiErrors';
@@ -8,7 +9,8 @@ import { attestationFailed, noProvider, spendCapReached } from './openaiErrors';
 export interface MarketClient {
     createOrder(args: CreateOrderArgs): Promise<SessionData>;
     waitForMatch(order: string, timeoutMs?: number): Promise<OrderData>;
-    ask(order: string, input: { role: string; content: string }[] | string, opts?: AskOptions): Promise<AskResult>;
+    // ChatMessage (not a bare string role) so that CocoonClient itself satisfies this interface.
+    ask(order: string, input: ChatMessage[] | string, opts?: AskOptions): Promise<AskResult>;
     orderData(order: string): Promise<OrderData>;
     topUp(order: string, amount: bigint): Promise<void>;
     close(order: string, opts?: { wait?: boolean; timeoutMs?: number }): Promise<Settlement>;
@@ -65,7 +67,7 @@ export class OrderManager {
 
     serve(
         model: string,
-        input: { role: string; content: string }[] | string,
+        input: ChatMessage[] | string,
         opts: { maxTokens: number; temperature?: number; topP?: number; seed?: number; maxPrice?: bigint },
     ): Promise<ServedRequest> {
         return this.serialize(model, async () => {
@@ -177,6 +179,25 @@ export class OrderManager {
             budget: o.budget,
             spent: o.spent,
         }));
+    }
+
+    /**
+     * Closes every open order and reports each one on its own (one order failing to settle does not hide the
+     * others' refunds): what the `serve` command prints at shutdown.
+     */
+    async closeEach(
+        timeoutMs = 120_000,
+    ): Promise<{ order: string; model: string; settlement?: Settlement; error?: Error }[]> {
+        const orders = [...this.live.values()];
+        this.live.clear();
+        return Promise.all(
+            orders.map((o) =>
+                this.client.close(o.address, { wait: true, timeoutMs }).then(
+                    (settlement) => ({ order: o.address, model: o.model, settlement }),
+                    (e: unknown) => ({ order: o.address, model: o.model, error: e as Error }),
+                ),
+            ),
+        );
     }
 
     /** Closes every open order and waits for the refunds (the gateway's shutdown). */

@@ -142,7 +142,9 @@ export function buildGateway(opts: GatewayOptions): FastifyInstance {
         const r = await opts.orders.serve(
             model.hash,
             body.messages.map((m) => ({
-                role: m.role === 'developer' ? 'system' : m.role,
+                // The enclave's chat template knows system/user/assistant: developer instructions are system
+                // messages and tool results reach the model as user input.
+                role: m.role === 'developer' ? 'system' : m.role === 'tool' ? 'user' : m.role,
                 content: m.content as string,
             })),
             {

@@ -38,7 +38,9 @@ export const attestationDocSchema = z.object({
     models: z.array(z.union([z.string(), z.object({ sha256: z.string() }).transform((m) => m.sha256)])),
     provider: z.string(),
     registry: z.string(),
-    network: z.number().int(),
+    // The worker host (docs/WORKER-HOST.md) sends {name, id}; earlier documents carried the bare id. Both are
+    // accepted so the SDK talks to the real host, not only to its test double.
+    network: z.union([z.number().int(), z.object({ id: z.number().int() }).transform((n) => n.id)]),
     nonce: hex(32),
 });
 export type AttestationDoc = z.infer<typeof attestationDocSchema>;

@@ -21,9 +21,18 @@ const b64 = z
     .regex(/^[A-Za-z0-9+/_-]*={0,2}$/)
     .transform((s) => Buffer.from(s, 'base64'));
 
+/**
+ * The real worker host sends the receipt's 64-byte signature as hex (docs/WORKER-HOST.md); hex digits are also
+ * base64 characters, so decoding it as base64 silently gave 96 wrong bytes. 128 hex digits are read as hex.
+ */
+const sig = z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]*={0,2}$/)
+    .transform((s) => (/^[0-9a-fA-F]{128}$/.test(s) ? Buffer.from(s, 'hex') : Buffer.from(s, 'base64')));
+
 export const requestReplySchema = z.object({
     responseCiphertext: b64,
-    receipt: z.object({ boc: b64, signature: b64 }),
+    receipt: z.object({ boc: b64, signature: sig }),
     tokensIn: z.number().int().nonnegative(),
     tokensOut: z.number().int().nonnegative(),
 });
