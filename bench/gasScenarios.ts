@@ -22,6 +22,7 @@ import { certToCell, signCert, signaturesToCell } from '../wrappers/formats/cert
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../wrappers/formats/ed25519';
 import { signReceipt, ZERO_HASH } from '../wrappers/formats/receipt';
 import { Attach, createOrderValue } from '../scripts/lib/values';
+import { installMarketLibraries } from '../market/libraries';
 
 export const T0 = 1_800_000_000;
 export const NETWORK = NETWORK_ID.localnet;
@@ -178,6 +179,7 @@ interface Session {
 /** Runs every scenario from a fresh sandbox and returns the report (deterministic: fixed clock and keys). */
 export async function measureAll(): Promise<GasReport> {
     const bc = await Blockchain.create();
+    await installMarketLibraries(bc);
     bc.now = T0;
     const wallets = new Map<string, Address>();
     const known = new Map<string, Address>();

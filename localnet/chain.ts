@@ -33,6 +33,7 @@ import { BlockRef, ChainClock, ChainClockState } from './chainClock';
 import { liteServerError, RpcError } from './errors';
 import { Mutex } from './mutex';
 import { LoggedTx, SavedTx, TxLog, workchainOf } from './txLog';
+import { installMarketLibraries } from '../market/libraries';
 
 const TREASURY_SEED = 'cocoon-localnet-faucet';
 /** Enough for any faucet request; topped up again when a request would drain it. */
@@ -82,6 +83,9 @@ export class LocalChain {
             clock = new ChainClock(opts.historySize);
             txLog = new TxLog();
         }
+        // The market's Orders run their code from a library (contracts/order_address.tact); a real network
+        // publishes it through the Librarian, localnet simply knows it (also after a restore).
+        await installMarketLibraries(blockchain);
         // Leave blockchain.now unset: the sandbox then uses the wall clock, which wallets need
         // (W5R1 rejects a valid_until too far from its `now`).
         const treasuryBefore = blockchain.snapshot().transactions.length;

@@ -9,6 +9,7 @@ import {
     storeAddVerifier,
     storeSetup,
 } from '../wrappers/Registry';
+import { publishOrderLibrary } from './libraries';
 import { WalletSender, waitFor } from './walletSender';
 
 export interface MarketDeployment {
@@ -47,6 +48,10 @@ export async function deployMarket(opts: DeployOptions): Promise<MarketDeploymen
     const params: Params = { ...defaultParams(opts.network, governance.address), ...opts.params };
     if (opts.network === 'mainnet' && params.verifierK < 2n) {
         throw new Error('refusing a mainnet deployment with verifierK < 2: one verifier must not be enough');
+    }
+    if (opts.network !== 'localnet') {
+        // Orders run their code from a masterchain library; localnet knows it without publishing.
+        await publishOrderLibrary(governance, opts.network === 'mainnet' ? toNano('10') : toNano('2'));
     }
     const registry = await Registry.fromInit(governance.address, BigInt(NETWORK_ID[opts.network]), opts.salt ?? 0n);
     const reg = client.open(Registry.fromAddress(registry.address));

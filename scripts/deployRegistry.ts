@@ -1,5 +1,7 @@
 import { NetworkProvider } from '@ton/blueprint';
-import { fromNano } from '@ton/core';
+import { beginCell, contractAddress, fromNano, toNano } from '@ton/core';
+import { Librarian, storePublishLibrary } from '../wrappers/Librarian';
+import { orderCode } from '../market/libraries';
 import { Registry } from '../wrappers/Registry';
 import { defaultParams } from '../wrappers/params';
 import { NETWORK_ID } from '../wrappers/networks';
@@ -28,6 +30,21 @@ export async function run(provider: NetworkProvider, argv: string[] = []) {
         throw new ArgError(`a Registry is already deployed at ${registry.address} (use --salt for another)`);
     }
     ui.write(`network ${network}, owner ${owner}, treasury ${treasury}, verifierK ${params.verifierK}`);
+    if (network !== 'localnet') {
+        // Orders run their code from a public masterchain library (contracts/order_address.tact): publish it
+        // first through the governance-owned Librarian, whose balance pays the library's storage.
+        const lib = await Librarian.fromInit(owner);
+        const libAddress = contractAddress(-1, lib.init!);
+        const funding = network === 'mainnet' ? toNano('10') : toNano('2');
+        const body = beginCell()
+            .store(storePublishLibrary({ $$type: 'PublishLibrary', queryId: 0n, code: await orderCode() }))
+            .endCell();
+        await provider.sender().send({ to: libAddress, value: funding, body, init: lib.init });
+        await provider.waitForDeploy(libAddress);
+        ui.write(
+            `Librarian (masterchain): ${libAddress}, funded with ${fromNano(funding)} TON; Order library published`,
+        );
+    }
     ui.write(
         `minStake ${fromNano(params.minStake)} TON, minBudget ${fromNano(params.minBudget)} TON, timelock ${params.timelock} s`,
     );

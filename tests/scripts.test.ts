@@ -16,6 +16,7 @@ import * as createOrder from '../scripts/createOrder';
 import * as closeOrder from '../scripts/closeOrder';
 import * as timeoutOrder from '../scripts/timeoutOrder';
 import * as setPaused from '../scripts/setPaused';
+import { installMarketLibraries } from '../market/libraries';
 
 function sandboxProvider(bc: Blockchain, wallet: W5Wallet, log: string[]): NetworkProvider {
     const ui: UIProvider = {
@@ -65,6 +66,7 @@ const hex = (label: string) => createHash('sha256').update(label).digest('hex');
 describe('blueprint scripts on the sandbox', () => {
     it('deployRegistry, addModel, setPaused, createOrder, closeOrder, timeoutOrder', async () => {
         const bc = await Blockchain.create();
+        await installMarketLibraries(bc);
         process.env.COCOON_POLL_MS = '5';
         bc.now = Math.floor(Date.now() / 1000);
         const gov = await W5Wallet.deploy(bc, 'scripts-gov', toNano('100'));

@@ -55,6 +55,8 @@ export const Op = {
     MatchRefused: 0x434f0090,
     MatchFeePaid: 0x434f0091,
     OrderRefund: 0x434f0092,
+    PublishLibrary: 0x434f00a0,
+    WithdrawLibraryFunds: 0x434f00a1,
 } as const;
 
 export const ExitCode = {
@@ -150,5 +152,5 @@ export const Gas = {
     RELAY_GAS: 20_000_000n,
     GOVERNANCE_GAS: 20_000_000n,
     EXTERNAL_CLAIM_GAS_UNITS: 20_000n,
-    EXTERNAL_CLAIM_MARGIN: 2_000_000n,
+    EXTERNAL_CLAIM_MARGIN: 10_000_000n,
 } as const;

@@ -6,6 +6,7 @@ import { OrderBook } from '../../wrappers/OrderBook';
 import { Order } from '../../wrappers/Order';
 import { Provider } from '../../wrappers/Provider';
 import { defaultParams } from '../../wrappers/params';
+import { installMarketLibraries } from '../../market/libraries';
 import { NETWORK_ID } from '../../wrappers/networks';
 import {
     AttestCert,
@@ -49,6 +50,7 @@ export interface MarketOptions {
 
 export async function deployMarket(opts: MarketOptions = {}): Promise<Market> {
     const blockchain = await Blockchain.create();
+    await installMarketLibraries(blockchain);
     blockchain.now = T0;
     const governance = await blockchain.treasury('governance');
     const treasury = await blockchain.treasury('treasury');

@@ -15,8 +15,8 @@ import { bufferToUint256 } from '../../wrappers/formats/ed25519';
 import { TestClient, LastReceipt } from '../worker/helpers';
 import { createOrder, MarketFixture, matchOrder, startMarket } from './fixture';
 
-const PRICE_IN = 100_000n;
-const PRICE_OUT = 200_000n;
+const PRICE_IN = 200_000n;
+const PRICE_OUT = 400_000n;
 const silent = pino({ level: 'silent' });
 
 let f: MarketFixture;
@@ -66,7 +66,7 @@ beforeAll(async () => {
         capacity: 4,
         listen: { host: '127.0.0.1', port: 0 },
         stake: '2',
-        claim: { intervalMs: 60_000, externalMin: '10000000' },
+        claim: { intervalMs: 60_000, externalMin: '20000000' },
         withdrawIntervalMs: 0,
         logLevel: 'silent',
     });
@@ -106,7 +106,7 @@ describe('worker host on localnet', () => {
         expect(att.x25519Pub).toBe(worker.enclave.publicKeys().x25519Pub.toString('hex'));
         expect(att.measurement).toBe(f.measurement.toString('hex'));
         expect(att.tee).toBe('simulated');
-        expect(att.models).toEqual([{ sha256: f.modelSha256, priceIn: '100000', priceOut: '200000' }]);
+        expect(att.models).toEqual([{ sha256: f.modelSha256, priceIn: '200000', priceOut: '400000' }]);
         expect(Address.parse(att.provider).equals(worker.providerAddress)).toBe(true);
         expect(att.nonce).toMatch(/^[0-9a-f]{64}$/);
     });

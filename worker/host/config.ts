@@ -75,14 +75,14 @@ export const workerConfigSchema = z
                 external: z.boolean().default(true),
                 /**
                  * Smallest delta worth an external claim, nanoTON: the Order takes getComputeFee(20,000 gas) +
-                 * 0.002 TON from it. Default 0.01 TON (basechain gas price 400 nanoTON/gas); a refused
+                 * 0.01 TON from it. Default 0.02 TON (basechain gas price 400 nanoTON/gas); a refused
                  * external falls back to an internal Claim.
                  */
-                externalMin: nano.default(10_000_000n),
+                externalMin: nano.default(20_000_000n),
                 /** A final claim goes out this many seconds before the order's claim deadline at the latest. */
                 safetySec: z.number().int().nonnegative().default(5),
             })
-            .default({ intervalMs: 5000, external: true, externalMin: 10_000_000n, safetySec: 5 }),
+            .default({ intervalMs: 5000, external: true, externalMin: 20_000_000n, safetySec: 5 }),
         /** How often to withdraw matured earnings (WithdrawEarnings), ms; 0 disables. */
         withdrawIntervalMs: z.number().int().nonnegative().default(600_000),
         /** Withdraw only when at least this much is withdrawable, TON. */
