@@ -49,14 +49,15 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, timeou
     }
 }
 
-export async function startMarket(): Promise<MarketFixture> {
+/** `port`: a fixed localnet port (child processes reach the chain there); default any free port. */
+export async function startMarket(opts: { port?: number } = {}): Promise<MarketFixture> {
     const dataDir = mkdtempSync(join(tmpdir(), 'cocoon-worker-host-'));
     const modelPath = join(dataDir, 'tiny.gguf');
     const model = buildTinyModel();
     writeFileSync(modelPath, model);
     const modelSha256 = createHash('sha256').update(model).digest('hex');
     const [localnet, devRoot] = await Promise.all([
-        startLocalnet({ port: 0, walletCount: 4, blockIntervalMs: 500 }),
+        startLocalnet({ port: opts.port ?? 0, walletCount: 4, blockIntervalMs: 500 }),
         loadOrCreateDevRoot(dataDir),
     ]);
     const client = new CocoonTonClient({ endpoint: localnet.url });

@@ -180,16 +180,20 @@ export class ChainClient {
         const run = async () => {
             const w = this.client.open(this.wallet);
             const seqno = await this.retry('getSeqno', () => w.getSeqno());
-            await this.retry(`send ${what}`, () =>
-                w.sendTransfer({
+            await this.retry(`send ${what}`, async () => {
+                // A retry after a lost answer: the first attempt may have landed (the seqno moved). Resending
+                // the same seqno is refused by the wallet, so every retry failed and the send was reported
+                // failed although applied (found by tests/faults with an endpoint that loses answers).
+                if ((await w.getSeqno()) > seqno) return;
+                await w.sendTransfer({
                     seqno,
                     secretKey: this.secretKey,
                     sendMode: SendMode.PAY_GAS_SEPARATELY | SendMode.IGNORE_ERRORS,
                     messages: messages.map((m) =>
                         internal({ to: m.to, value: m.value, body: m.body, init: m.init, bounce: m.bounce ?? true }),
                     ),
-                }),
-            );
+                });
+            });
             await this.waitFor(`${what} (wallet seqno ${seqno})`, async () => (await w.getSeqno()) > seqno);
             this.log.info({ what, messages: messages.length }, 'wallet transfer confirmed');
         };

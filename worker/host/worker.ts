@@ -13,6 +13,8 @@ import type { InferenceEngine } from '../inference/engine';
 import { LlamaEngine } from '../inference/llamaEngine';
 import { NETWORK_ID } from '../../wrappers/networks';
 import { bufferToUint256 } from '../../wrappers/formats/ed25519';
+import { OrderBook } from '../../wrappers/OrderBook';
+import type { OrderData } from '../../wrappers/Order';
 import { ChainClient, nowSec, Registration } from './chain';
 import { Claimer } from './claimer';
 import { loadMnemonic, WorkerConfig } from './config';
@@ -237,15 +239,39 @@ export async function startWorker(config: WorkerConfig, opts: StartWorkerOptions
     return worker;
 }
 
-/** After a restart with new keys: every order we hold receipts for that is still live learns the new key. */
+/**
+ * After a restart with new keys: every live order matched to us learns the new key. Those we hold receipts for,
+ * and also those matched to us before the restart that have no receipt yet (found by walking the OrderBook from
+ * its newest order until the Provider's `live` count is accounted for or the orders are too old to be live):
+ * without the push, the client of such an order cannot verify the new enclave against the Order's key and the
+ * order ends as a no-show (found by tests/faults).
+ */
 export async function pushKeyToLiveOrders(worker: RunningWorker, log: Logger): Promise<bigint[]> {
     const key = bufferToUint256(worker.enclave.publicKeys().ed25519Pub);
     const ids: bigint[] = [];
-    for (const rec of worker.store.live()) {
-        const d = await worker.chain.orderData(rec.order);
-        if (!d || !d.provider.equals(worker.providerAddress)) continue;
-        if (Number(d.state) !== 2 && Number(d.state) !== 3) continue;
+    const seen = new Set<bigint>();
+    const consider = (d: OrderData | null) => {
+        if (!d || !d.provider.equals(worker.providerAddress) || seen.has(d.id)) return;
+        if (Number(d.state) !== 2 && Number(d.state) !== 3) return;
+        seen.add(d.id);
         if (d.enclaveKey !== key) ids.push(d.id);
+    };
+    for (const rec of worker.store.live()) consider(await worker.chain.orderData(rec.order));
+    const live = Number((await worker.chain.providerData())?.live ?? 0);
+    if (seen.size < live) {
+        const chain = worker.chain;
+        const reg = await chain.retry('getRegistryData', () => chain.registryContract().getRegistryData());
+        const book = chain.client.open(OrderBook.fromAddress(reg.orderBook));
+        const next = (await chain.retry('getOrderBookData', () => book.getOrderBookData())).nextOrderId;
+        // An order whose matchBy is before this was created before it: it and every older order are past
+        // their claim windows.
+        const horizon = nowSec() - Number(reg.params.maxOrderLife) - Number(reg.params.closeGrace);
+        for (let id = next - 1n; id >= 0n && seen.size < live; id--) {
+            const address = await chain.retry('getOrderAddress', () => book.getOrderAddress(id));
+            const d = await chain.orderData(address);
+            if (d && Number(d.matchBy) < horizon) break;
+            consider(d);
+        }
     }
     if (ids.length) {
         await worker.chain.pushKey(ids);
