@@ -2,7 +2,8 @@
  * A worker restarts with NEW enclave keys (a reboot of the TDX guest): the same provider wallet renews its
  * attestation (RegisterProvider renewal), pushes the new key to its live order (PushKey → the Order keeps the
  * old key as prevEnclaveKey), serves the client's next request that carries the receipt the OLD enclave signed,
- * and both the old-key receipt and the new one are claimed on-chain.
+ * and both the old-key receipt and the new one are claimed on-chain. Two restarts before a claim: every unclaimed
+ * receipt is claimed before the new key is pushed, so receipts of the first enclave still get paid.
  */
 import { readFileSync } from 'fs';
 import { join } from 'path';
@@ -11,6 +12,7 @@ import pino from 'pino';
 import { LlamaEngine } from '../../worker/inference/llamaEngine';
 import { parseConfig, WorkerConfig } from '../../worker/host/config';
 import { RunningWorker, startWorker } from '../../worker/host/worker';
+import { OrderState } from '../../wrappers/Constants';
 import { Order } from '../../wrappers/Order';
 import { Provider } from '../../wrappers/Provider';
 import { receiptCost, receiptFromCell, verifyReceipt } from '../../wrappers/formats/receipt';
@@ -124,9 +126,9 @@ describe('worker restart with new enclave keys', () => {
         expect(d.enclaveKey).toBe(bufferToUint256(newKey));
         expect(d.prevEnclaveKey).toBe(bufferToUint256(oldKey));
 
-        // The old-key receipt (the only one persisted so far) is claimed by the new instance.
-        const c1 = await second.claimer.claimOrder(order);
-        expect(c1).toMatchObject({ action: 'claimed', seqno: 1 });
+        // The old-key receipt (the only one persisted so far) was claimed by the new instance at start-up,
+        // before the key push.
+        expect(await second.claimer.claimOrder(order)).toMatchObject({ action: 'none' });
         d = await o.getOrderData();
         expect(d.seqno).toBe(1n);
         expect(d.paid).toBe(receiptCost(one.receipt.fields, PRICE_IN, PRICE_OUT));
@@ -159,4 +161,69 @@ describe('worker restart with new enclave keys', () => {
             [2, newKey.toString('hex')],
         ]);
     }, 120_000);
+
+    it('two restarts before a claim: receipts the first enclave signed are still paid', async () => {
+        for (const w of running.splice(0)) await w.close();
+        const first = await start();
+        const k1 = first.enclave.publicKeys().ed25519Pub;
+        const terms = () => ({
+            order: Address.parse('0:' + '00'.repeat(32)),
+            model: Buffer.from(f.modelSha256, 'hex'),
+            priceIn: PRICE_IN,
+            priceOut: PRICE_OUT,
+        });
+        // Order A: a receipt worth more than minClaim; order B: one below it (the Order refuses it non-final).
+        const ca = new TestClient(first.enclave.publicKeys().x25519Pub, terms());
+        const cb = new TestClient(first.enclave.publicKeys().x25519Pub, terms());
+        const a = await createOrder(f, f.wallets[2], ca.key.publicKey);
+        ca.terms.order = a;
+        const b = await createOrder(f, f.wallets[2], cb.key.publicKey);
+        cb.terms.order = b;
+        for (const o of [a, b]) {
+            expect(
+                await matchOrder(f, f.wallets[3], o, first.walletAddress, { askIn: PRICE_IN, askOut: PRICE_OUT }),
+            ).toBe(2);
+        }
+        const ra = await post(first, a, await ca.request({ payload: { prompt: 'first enclave' }, maxTokens: 16 }));
+        const rb = await post(first, b, await cb.request({ payload: { prompt: 'a' }, maxTokens: 1 }));
+        const oa = f.client.open(Order.fromAddress(a));
+        const ob = f.client.open(Order.fromAddress(b));
+        const { minClaim } = await first.chain.orderConfig(a);
+        const costA = receiptCost(ra.receipt.fields, PRICE_IN, PRICE_OUT);
+        const costB = receiptCost(rb.receipt.fields, PRICE_IN, PRICE_OUT);
+        expect(costA).toBeGreaterThanOrEqual(minClaim);
+        expect(costB).toBeLessThan(minClaim);
+        await first.close();
+        running.splice(running.indexOf(first), 1);
+
+        // Restart 1: A's receipt is claimed (non-final) before the key push; B's stays claimable under the
+        // previous key (the Order would refuse it below minClaim unless final).
+        const second = await start();
+        const k2 = second.enclave.publicKeys().ed25519Pub;
+        let da = await oa.getOrderData();
+        expect(da.seqno).toBe(1n);
+        expect(da.paid).toBe(costA);
+        expect(da.enclaveKey).toBe(bufferToUint256(k2));
+        let db = await ob.getOrderData();
+        expect(db.seqno).toBe(0n);
+        expect(db.prevEnclaveKey).toBe(bufferToUint256(k1));
+        await second.close();
+        running.splice(running.indexOf(second), 1);
+
+        // Restart 2: the push would drop k1, so B's receipt is claimed first, as final (the only claim the Order
+        // takes below minClaim). A (already paid) just learns the new key and stays live.
+        const third = await start();
+        const k3 = third.enclave.publicKeys().ed25519Pub;
+        db = await ob.getOrderData();
+        expect(Number(db.state)).toBe(OrderState.SETTLED);
+        expect(db.seqno).toBe(1n);
+        expect(db.paid).toBe(costB);
+        da = await oa.getOrderData();
+        expect(Number(da.state)).toBe(OrderState.MATCHED);
+        expect(da.paid).toBe(costA);
+        expect(da.enclaveKey).toBe(bufferToUint256(k3));
+        expect(da.prevEnclaveKey).toBe(bufferToUint256(k2));
+        expect(third.store.get(b)?.claimed).toMatchObject({ seqno: 1, final: true });
+        expect(third.store.get(b)?.done).toBeDefined();
+    }, 180_000);
 });

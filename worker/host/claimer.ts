@@ -10,6 +10,7 @@ import { Address } from '@ton/core';
 import type { Logger } from 'pino';
 import { OrderState } from '../../wrappers/Constants';
 import { receiptCost } from '../../wrappers/formats/receipt';
+import { uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import { ChainClient, nowSec } from './chain';
 import type { WorkerMetrics } from './metrics';
 import { receiptCellOf, ReceiptStore, ServedRecord } from './store';
@@ -57,7 +58,16 @@ export class Claimer {
         }
     }
 
-    async claimOrder(order: Address, opts: { forceFinal?: boolean } = {}): Promise<ClaimOutcome> {
+    /**
+     * `beforeKeyPush`: the worker restarted and is about to push its new key, after which the Order forgets its
+     * previous key. The latest receipt is claimed now whenever the Order takes it as a non-final claim; below
+     * minClaim (non-final refused) it is claimed as final only if the push would make it unclaimable (signed by
+     * a key other than the Order's current one), else it stays claimable under prevEnclaveKey.
+     */
+    async claimOrder(
+        order: Address,
+        opts: { forceFinal?: boolean; beforeKeyPush?: boolean } = {},
+    ): Promise<ClaimOutcome> {
         const latest = this.store.latest(order);
         if (!latest) return { action: 'none', reason: 'no receipt' };
         const data = await this.chain.orderData(order);
@@ -93,8 +103,25 @@ export class Claimer {
         }
         const cost = min(receiptCost(fieldsOf(latest), data.priceIn, data.priceOut), data.budget);
         const delta = cost > data.paid ? cost - data.paid : 0n;
-        const final =
-            opts.forceFinal || closing || now > Number(data.expiresAt) || now >= deadline - this.opts.safetySec;
+        let final = opts.forceFinal || closing || now > Number(data.expiresAt) || now >= deadline - this.opts.safetySec;
+        if (opts.beforeKeyPush) {
+            const signer = latest.enclaveKey.toLowerCase();
+            const current = uint256ToBuffer(data.enclaveKey).toString('hex');
+            const prev = data.prevEnclaveKey !== 0n ? uint256ToBuffer(data.prevEnclaveKey).toString('hex') : '';
+            if (signer !== current && signer !== prev) {
+                this.log.error(
+                    { order: order.toString(), seqno: latest.seqno },
+                    'the key that signed the latest receipt is no longer on the order',
+                );
+                return { action: 'none', reason: 'signing key no longer on the order' };
+            }
+            if (!final && delta < config.minClaim && cost !== data.budget) {
+                if (signer === current || delta === 0n) {
+                    return { action: 'none', reason: 'stays claimable under the previous key after the push' };
+                }
+                final = true;
+            }
+        }
         if (!final && delta < config.minClaim && cost !== data.budget) {
             return { action: 'none', reason: `unclaimed ${delta} below minClaim ${config.minClaim}` };
         }

@@ -248,6 +248,23 @@ export async function startWorker(config: WorkerConfig, opts: StartWorkerOptions
  */
 export async function pushKeyToLiveOrders(worker: RunningWorker, log: Logger): Promise<bigint[]> {
     const key = bufferToUint256(worker.enclave.publicKeys().ed25519Pub);
+    // The Order keeps only one previous key: every unclaimed receipt an older enclave signed is claimed first
+    // (a second restart before the claim would otherwise leave it signed by a key the Order no longer has).
+    // A claim that fails stops the start-up before any key is pushed.
+    const keyHex = worker.enclave.publicKeys().ed25519Pub.toString('hex');
+    for (const rec of worker.store.live()) {
+        const latest = worker.store.latest(rec.order);
+        if (!latest || latest.enclaveKey.toLowerCase() === keyHex) continue;
+        const out = await worker.claimer.claimOrder(rec.order, { beforeKeyPush: true });
+        log.info(
+            {
+                order: rec.order.toString(),
+                seqno: latest.seqno,
+                outcome: out.action === 'claimed' ? `claimed${out.final ? ' (final)' : ''}` : out.reason,
+            },
+            'claimed before the key push',
+        );
+    }
     const ids: bigint[] = [];
     const seen = new Set<bigint>();
     const consider = (d: OrderData | null) => {
