@@ -10,10 +10,11 @@ import { NETWORK_ID, NetworkName } from '../../wrappers/networks';
 import { AttestationDoc, TrustConfig, verifyAttestation, VerifiedProvider } from './attestation';
 import { ChainAccess, sleep } from './chain';
 import { ClientError } from './errors';
-import { AcceptedReceipt, openReply, prepareRequest, PromptInput, SessionTerms } from './protocol';
+import { AcceptedReceipt, openReply, PreparedRequest, prepareRequest, PromptInput, SessionTerms } from './protocol';
 import { SessionData, SessionStore, StoredReceipt } from './session';
-import { fetchAttestation, postRequest } from './workerApi';
+import { fetchAttestation, postRequest, RequestBody, RequestReply } from './workerApi';
 import { receiptFromCell } from '../../wrappers/formats/receipt';
+import { requestFromCell } from '../../wrappers/formats/request';
 import { CocoonTonClient } from '../../wrappers/tonClient';
 
 /**
@@ -37,6 +38,11 @@ export interface CocoonClientOptions {
     sendTimeoutMs?: number;
     /** Override the endpoint recorded on the Provider contract (e.g. a local tunnel). */
     workerEndpoint?: string;
+    /** Posts of the same request after a network error or timeout (default 3), backoff doubling from 500 ms. */
+    askRetries?: number;
+    askRetryBaseMs?: number;
+    /** Timeout of one request post, ms (default 300 000). */
+    requestTimeoutMs?: number;
 }
 
 export interface CreateOrderArgs {
@@ -339,6 +345,8 @@ export class CocoonClient {
         if (opts.topP !== undefined) prompt.topP = opts.topP;
         if (opts.seed !== undefined) prompt.seed = opts.seed;
         const terms = this.terms(s, d);
+        // A request whose answer was lost: post the same bytes again first (the worker answers from its store).
+        if (s.pending) await this.recoverPending(s, d, terms);
         const last = this.lastReceipt(s);
         const spent = last ? last.fields.tokensIn * d.priceIn + last.fields.tokensOut * d.priceOut : 0n;
         const cap = opts.maxCost === undefined ? d.budget : spent + opts.maxCost;
@@ -347,7 +355,82 @@ export class CocoonClient {
             maxSpend: cap < d.budget ? cap : d.budget,
             last,
         });
-        const reply = await this.unreachableCloses(s.order, () => postRequest(p.endpoint, s.order, prepared.body));
+        s.pending = {
+            seqno: prepared.fields.seqno,
+            endpoint: p.endpoint,
+            responseKey: prepared.responseKey.toString('hex'),
+            body: prepared.body,
+            at: Math.floor(Date.now() / 1000),
+        };
+        this.store.save(s);
+        const reply = await this.unreachableCloses(s.order, () => this.postSame(s, p.endpoint, prepared.body));
+        return this.accept(s, d, terms, prepared, reply, last);
+    }
+
+    /**
+     * Posts the same request bytes until answered: a network error or timeout (WORKER_UNREACHABLE, which also
+     * covers 502/503/504) is retried up to askRetries times with backoff; then the request stays pending. Any
+     * other answer, a refusal included, ends it (a refused request was not served).
+     */
+    private async postSame(s: SessionData, endpoint: string, body: RequestBody): Promise<RequestReply> {
+        const retries = this.opts.askRetries ?? 3;
+        const base = this.opts.askRetryBaseMs ?? 500;
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await postRequest(endpoint, s.order, body, this.opts.requestTimeoutMs);
+            } catch (e) {
+                const again =
+                    e instanceof ClientError &&
+                    (e.code === 'WORKER_UNREACHABLE' || e.details.refusal === 'REQUEST_IN_FLIGHT');
+                if (!again) {
+                    s.pending = undefined;
+                    this.store.save(s);
+                    throw e;
+                }
+                if (attempt >= retries) throw e;
+                await sleep(base * 2 ** attempt);
+            }
+        }
+    }
+
+    /** Re-posts the pending request and accepts its receipt; a worker that never served it lets it go. */
+    private async recoverPending(s: SessionData, d: OrderData, terms: SessionTerms): Promise<void> {
+        const pending = s.pending!;
+        const last = this.lastReceipt(s);
+        const cell = Cell.fromBoc(Buffer.from(pending.body.requestBoc, 'base64'))[0];
+        const prepared: PreparedRequest = {
+            fields: requestFromCell(cell),
+            requestHash: cell.hash(),
+            responseKey: Buffer.from(pending.responseKey, 'hex'),
+            body: pending.body,
+        };
+        if (prepared.fields.seqno !== (last?.fields.seqno ?? 0) + 1) {
+            s.pending = undefined; // stale: the session moved on without it
+            this.store.save(s);
+            return;
+        }
+        let reply: RequestReply;
+        try {
+            reply = await this.unreachableCloses(s.order, () => this.postSame(s, pending.endpoint, pending.body));
+        } catch (e) {
+            // Refused (e.g. DECRYPTION_FAILED: a restarted enclave never saw it): not served, postSame let it go.
+            if (e instanceof ClientError && e.code === 'WORKER_REFUSED') return;
+            throw e;
+        }
+        this.accept(s, d, terms, prepared, reply, last);
+    }
+
+    private accept(
+        s: SessionData,
+        d: OrderData,
+        terms: SessionTerms,
+        prepared: PreparedRequest,
+        reply: RequestReply,
+        last: AcceptedReceipt | undefined,
+    ): AskResult {
+        // Answered: whatever the receipt is worth, these bytes are done.
+        s.pending = undefined;
+        this.store.save(s);
         const keys = [d.enclaveKey, d.prevEnclaveKey].filter((k) => k !== 0n).map(uint256ToBuffer);
         const opened = openReply(terms, prepared, reply, keys, last);
         const stored: StoredReceipt = {

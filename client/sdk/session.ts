@@ -51,6 +51,25 @@ export const sessionSchema = z.object({
     priceIn: z.string().regex(/^\d+$/).optional(),
     priceOut: z.string().regex(/^\d+$/).optional(),
     receipts: z.array(storedReceiptSchema),
+    /**
+     * The request posted last whose answer has not arrived (lost answer, timeout): kept before it is posted, so
+     * the SAME bytes can be posted again and the worker answers from its receipt store (a new request for the
+     * same seqno would be REPLAYED_REQUEST). responseKey opens the answer.
+     */
+    pending: z
+        .object({
+            seqno: z.number().int().positive(),
+            endpoint: z.string(),
+            responseKey: z.string().regex(/^[0-9a-f]+$/),
+            body: z.object({
+                requestBoc: z.string(),
+                clientSignature: z.string(),
+                payload: z.object({ enc: z.string(), ciphertext: z.string() }),
+                lastReceipt: z.object({ boc: z.string(), signature: z.string() }).optional(),
+            }),
+            at: z.number().int(),
+        })
+        .optional(),
     closed: z.object({ state: z.string(), refund: z.string().optional(), at: z.number().int() }).optional(),
 });
 export type SessionData = z.infer<typeof sessionSchema>;

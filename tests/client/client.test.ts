@@ -189,6 +189,43 @@ describe('a session with a verified enclave', () => {
     });
 });
 
+describe('a lost answer', () => {
+    it('ask posts the same bytes again and gets the stored answer; a later ask recovers a pending one', async () => {
+        const c = await makeClient({ askRetries: 2, askRetryBaseMs: 50, closeOnUnreachable: false });
+        const s = await matchedOrder();
+        // The worker serves, then the answer is lost once: the retry of the same bytes is answered from its
+        // cache, no second run, no REPLAYED_REQUEST.
+        h.tamper.dropAnswers = 1;
+        const before = h.served.count;
+        const a1 = await c.ask(s.order, 'first', { maxTokens: 4 });
+        expect(h.tamper.dropAnswers).toBe(0);
+        expect(h.served.count).toBe(before + 1);
+        expect(a1.receipt.fields.seqno).toBe(1);
+        expect(c.session(s.order).pending).toBeUndefined();
+
+        // Every answer lost: ask gives up (bounded), the request stays pending on disk.
+        h.tamper.dropAnswers = 100;
+        await expectCode(c.ask(s.order, 'second', { maxTokens: 4 }), 'WORKER_UNREACHABLE');
+        h.tamper.dropAnswers = 0;
+        const pending = c.session(s.order).pending;
+        expect(pending?.seqno).toBe(2);
+        expect(h.served.count).toBe(before + 2);
+
+        // A new client process (same data dir): its next ask first recovers seqno 2, then asks seqno 3.
+        const again = await makeClient({ askRetries: 2, askRetryBaseMs: 50 });
+        const a3 = await again.ask(s.order, 'third', { maxTokens: 4 });
+        expect(a3.receipt.fields.seqno).toBe(3);
+        expect(h.served.count).toBe(before + 3);
+        const session = again.session(s.order);
+        expect(session.receipts.map((r) => r.seqno)).toEqual([1, 2, 3]);
+        expect(session.receipts[1].requestHash).toBe(
+            Cell.fromBoc(Buffer.from(pending!.body.requestBoc, 'base64'))[0].hash().toString('hex'),
+        );
+        expect(session.pending).toBeUndefined();
+        await again.close(s.order, { wait: false });
+    });
+});
+
 describe('failures', () => {
     it('an unreachable worker gives WORKER_UNREACHABLE and the order is closed so it refunds', async () => {
         const s = await matchedOrder(h.deadProviderOwner);

@@ -55,7 +55,9 @@ export interface Harness {
     deadProviderOwner: Address;
     hostUrl: string;
     /** Mutates each request reply before the host sends it (tests tamper with receipts through it). */
-    tamper: { reply?: (r: ReplyJson) => ReplyJson };
+    tamper: { reply?: (r: ReplyJson) => ReplyJson; dropAnswers?: number };
+    /** Requests the enclave served (a retried identical request is answered from the host's cache instead). */
+    served: { count: number };
     match(orderId: bigint, owner?: Address): Promise<void>;
     /** The provider's host claims a receipt (final), as a worker's claimer would. */
     claim(order: Address, receipt: Cell, signature: Buffer, final: boolean): Promise<void>;
@@ -125,6 +127,9 @@ export async function startHarness(): Promise<Harness> {
     });
 
     const tamper: Harness['tamper'] = {};
+    const served = { count: 0 };
+    // As the real host's receipt store: the same request bytes get the same answer, never a second run.
+    const answered = new Map<string, ReplyJson>();
     const server = http.createServer((req, res) => void handle(req, res));
     const send = (res: http.ServerResponse, status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -157,6 +162,16 @@ export async function startHarness(): Promise<Harness> {
                 for await (const c of req) chunks.push(c as Buffer);
                 const body = JSON.parse(Buffer.concat(chunks).toString());
                 const address = Address.parse(decodeURIComponent(m[1]));
+                const dropOrSend = (r: ReplyJson) => {
+                    if (tamper.dropAnswers) {
+                        // Served, but the answer is lost on the way back (connection reset).
+                        tamper.dropAnswers--;
+                        return req.socket.destroy();
+                    }
+                    send(res, 200, tamper.reply ? tamper.reply(r) : r);
+                };
+                const cached = answered.get(body.requestBoc);
+                if (cached) return dropOrSend(cached);
                 const d = await ton.open(Order.fromAddress(address)).getOrderData();
                 const b64 = (s: string) => Buffer.from(s, 'base64');
                 const out = await enclave.serve({
@@ -175,7 +190,8 @@ export async function startHarness(): Promise<Harness> {
                         budget: d.budget,
                     },
                 });
-                let reply: ReplyJson = {
+                served.count++;
+                const reply: ReplyJson = {
                     responseCiphertext: out.responseCiphertext.toString('base64'),
                     receipt: {
                         boc: out.receipt.cell.toBoc().toString('base64'),
@@ -184,8 +200,8 @@ export async function startHarness(): Promise<Harness> {
                     tokensIn: out.tokensIn,
                     tokensOut: out.tokensOut,
                 };
-                if (tamper.reply) reply = tamper.reply(reply);
-                return send(res, 200, reply);
+                answered.set(body.requestBoc, reply);
+                return dropOrSend(reply);
             }
             send(res, 404, { code: 'NOT_FOUND' });
         } catch (e) {
@@ -262,6 +278,7 @@ export async function startHarness(): Promise<Harness> {
         deadProviderOwner,
         hostUrl,
         tamper,
+        served,
         match: (orderId, owner = providerOwner) =>
             apply(async (b) => {
                 const keeper = await b.treasury('keeper');
