@@ -33,7 +33,7 @@ export const PRICE_OUT = 300n;
 /** One claim: 100,000 tokens, 60,000 in + 40,000 out = 0.018 TON at these prices. */
 export const CLAIM_TOKENS_IN = 60_000n;
 export const CLAIM_TOKENS_OUT = 40_000n;
-/** What an external claim's delta must reach: the gas fee of 20,000 gas (400 nanoTON each) + 0.002 TON. */
+/** What an external claim's delta must reach: the gas fee of 20,000 gas (400 nanoTON each) + 0.01 TON. */
 export const EXTERNAL_CLAIM_MIN = Gas.EXTERNAL_CLAIM_GAS_UNITS * 400n + Gas.EXTERNAL_CLAIM_MARGIN;
 
 export type Payer = 'client' | 'keeper' | 'provider' | 'governance';

@@ -11,17 +11,11 @@ import { startLocalnet, Localnet } from '../../localnet/server';
 import { LocalnetWallet } from '../../localnet/wallets';
 import {
     Params,
-    Registry,
-    storeAddMeasurement,
-    storeAddModel,
-    storeAddVerifier,
     storeCreateOrder,
     storeRegisterProvider,
     storeSetAsk,
     storeSetCapacity,
-    storeSetup,
 } from '../../wrappers/Registry';
-import { defaultParams } from '../../wrappers/params';
 import { NETWORK_ID } from '../../wrappers/networks';
 import { AttestCert, certToCell, signCert, signaturesToCell } from '../../wrappers/formats/certificate';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
@@ -29,6 +23,8 @@ import { computeMeasurement } from '../../attestation';
 import { simulatedTdFields } from '../../attestation';
 import { Chain } from '../../keeper/chain/chain';
 import { CocoonTonClient } from '../../wrappers/tonClient';
+import { deployMarket } from '../../market/deploy';
+import { WalletSender } from '../../market/walletSender';
 
 export const NETWORK = NETWORK_ID.localnet;
 export const MODEL = createHash('sha256').update('model:tiny.gguf').digest();
@@ -86,62 +82,20 @@ export async function startMarket(
     const ln = await startLocalnet({ walletCount: (opts.walletCount ?? 6) + 1, blockIntervalMs: 1000 });
     const client = new CocoonTonClient({ endpoint: ln.url });
     const [governance, ...wallets] = ln.wallets;
-    const params: Params = { ...defaultParams('localnet', governance.contract.address), ...opts.params };
-    const reg = await Registry.fromInit(governance.contract.address, BigInt(NETWORK), BigInt(Date.now() % 0xffffffff));
-    const body = (store: (b: ReturnType<typeof beginCell>) => void) => {
-        const b = beginCell();
-        store(b);
-        return b.endCell();
-    };
-    await send(
-        client,
-        governance,
-        reg.address,
-        toNano('1'),
-        body(storeSetup({ $$type: 'Setup', queryId: 0n, params })),
-        reg.init!,
-    );
     const verifier = seededKeyPair('verifier-0');
-    const gov = (b: Cell, v = toNano('0.1')) => send(client, governance, reg.address, v, b);
-    await gov(
-        body(
-            storeAddVerifier({
-                $$type: 'AddVerifier',
-                queryId: 0n,
-                index: 0n,
-                publicKey: bufferToUint256(verifier.publicKey),
-            }),
-        ),
-    );
-    await gov(
-        body(
-            storeAddMeasurement({
-                $$type: 'AddMeasurement',
-                queryId: 0n,
-                measurement: bufferToUint256(MEASUREMENT),
-                expiresAt: BigInt(nowSec() + 30 * 86400),
-            }),
-        ),
-    );
-    await gov(
-        body(
-            storeAddModel({
-                $$type: 'AddModel',
-                queryId: 0n,
-                model: bufferToUint256(MODEL),
-                metadata: beginCell().storeStringTail('tiny').endCell(),
-            }),
-        ),
-    );
+    const d = await deployMarket({
+        network: 'localnet',
+        governance: await WalletSender.fromMnemonic(client, governance.mnemonic),
+        salt: BigInt(Date.now() % 0xffffffff),
+        params: opts.params,
+        verifiers: [{ index: 0, publicKey: verifier.publicKey }],
+        measurements: [{ hash: MEASUREMENT, expiresAt: nowSec() + 30 * 86400 }],
+        models: [{ hash: MODEL, name: 'tiny' }],
+    });
     const chain = new Chain(ln.url, { attempts: 3, baseDelayMs: 50, maxDelayMs: 200 });
-    const data = await chain.registryData(reg.address);
-    if (!data.configured) {
-        const txs = await chain.transactionsSince(reg.address, 0n);
-        throw new Error(
-            'registry setup failed: ' +
-                txs.map((t) => JSON.stringify((t.description as any).computePhase?.exitCode)).join(','),
-        );
-    }
+    const params = d.params;
+    const reg = { address: d.registry };
+    const data = { orderBook: d.orderBook };
     return {
         ln,
         client,
