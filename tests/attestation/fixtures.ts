@@ -7,7 +7,8 @@ import { DevRoot, loadOrCreateDevRoot } from '../../attestation/devRoot';
 import { AttestationError, AttestationErrorCode } from '../../attestation/errors';
 
 export const TESTDATA = path.resolve(__dirname, '../../../shared/testdata/tdx');
-const SHARED = fs.existsSync(TESTDATA) ? TESTDATA : '/work/shared/testdata/tdx';
+/** The shared test data beside the checkout (CI), or where development machines keep it. */
+export const SHARED = fs.existsSync(TESTDATA) ? TESTDATA : '/work/shared/testdata/tdx';
 
 export const SAMPLE_QUOTE: Buffer = fs.readFileSync(path.join(SHARED, 'tdx_quote'));
 export const sampleCollateral = (): Collateral => loadCollateralFile(path.join(SHARED, 'tdx_quote_collateral.json'));

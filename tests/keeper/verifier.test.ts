@@ -18,8 +18,9 @@ import { KeeperDb } from '../../keeper/db';
 import { certToCell, certFromCell } from '../../wrappers/formats/certificate';
 import { verifyCellSignature } from '../../wrappers/formats/ed25519';
 import { MarketFixture, NETWORK, seededKeyPair, startMarket } from './fixture';
+import { SHARED } from '../attestation/fixtures';
 
-const TD = '/work/shared/testdata/tdx';
+const TD = SHARED;
 const QUOTE = path.join(TD, 'tdx_quote');
 const COLLATERAL = path.join(TD, 'tdx_quote_collateral.json');
 
