@@ -154,11 +154,20 @@ describe('keeper on localnet', () => {
     });
 
     it('refunds an order nobody matched once its match-by deadline passed', async () => {
-        // match-by a few seconds out: the create itself must land before it (wallet send + block interval)
-        const id = await createOrder(m, m.wallets[4], { matchWithin: 3, maxPriceOut: 1n });
+        // match-by a few seconds out; the test waits on what the chain says, not on fixed sleeps, so a slow
+        // machine only makes it slower
+        const id = await createOrder(m, m.wallets[4], { matchWithin: 8, maxPriceOut: 1n });
+        const deadline = Date.now() + 30_000;
         await a.sync();
+        while (!a.db.order(id) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 250));
+            await a.sync();
+        }
+        const o = a.db.order(id)!;
+        expect(o.state).toBe(OrderState.OPEN);
         expect(await a.expireOnce()).toEqual([]); // not yet due
-        await new Promise((r) => setTimeout(r, 5000));
+        // the keeper allows 2 s of clock skew past the deadline (keeper/market/expiry.ts)
+        while (nowSec() - 2 <= o.matchBy) await new Promise((r) => setTimeout(r, 250));
         await a.sync();
         const sent = await a.expireOnce();
         expect(sent).toEqual([{ orderId: id.toString(), kind: 'unmatched' }]);
