@@ -17,9 +17,9 @@ import { createCipheriv, createDecipheriv, createHash } from 'crypto';
 // @hpke/* are dual packages; their CommonJS builds load with require() on Node 20 (TOOLCHAIN.md).
 // The KEM is @hpke/core's native one: X25519 through Node's WebCrypto (OpenSSL), about 2.5x faster than the
 // pure-JS @hpke/dhkem-x25519 on the enclave's hot path and byte-compatible with it (same RFC 9180 suite).
-import { CipherSuite, DhkemX25519HkdfSha256 } from '@hpke/core';
+import { CipherSuite } from '@hpke/core';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
-import { NodeHkdfSha256 } from './nodeHkdf';
+import { NodeDhkemX25519HkdfSha256, NodeHkdfSha256 } from './nodeHkdf';
 
 export const HPKE_INFO = Buffer.from('cocoon/hpke/v1');
 export const RESPONSE_EXPORT_CONTEXT = Buffer.from('cocoon/response/v1');
@@ -27,7 +27,7 @@ export const DIRECTION_REQUEST = 0;
 export const DIRECTION_RESPONSE = 1;
 
 export const suite = new CipherSuite({
-    kem: new DhkemX25519HkdfSha256(),
+    kem: new NodeDhkemX25519HkdfSha256(),
     kdf: new NodeHkdfSha256(),
     aead: new Chacha20Poly1305(),
 });

@@ -1,7 +1,7 @@
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import { createHash } from 'crypto';
-import { NodeHkdfSha256 } from '../../crypto/nodeHkdf';
+import { NodeDhkemX25519HkdfSha256, NodeHkdfSha256 } from '../../crypto/nodeHkdf';
 
 // Seeded bytes: a failure replays exactly.
 const bytes = (label: string, n: number) => {
@@ -36,10 +36,10 @@ describe('NodeHkdfSha256 equals the stock HKDF-SHA256', () => {
     });
 
     it('interoperates: sealed with the stock suite, opened with ours, and back', async () => {
-        const mk = (kdf: HkdfSha256) =>
-            new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf, aead: new Chacha20Poly1305() });
+        const mk = (kdf: HkdfSha256, kem = new DhkemX25519HkdfSha256()) =>
+            new CipherSuite({ kem, kdf, aead: new Chacha20Poly1305() });
         const a = mk(stock);
-        const b = mk(ours);
+        const b = mk(ours, new NodeDhkemX25519HkdfSha256());
         const kp = await b.kem.generateKeyPair();
         const sender = await a.createSenderContext({ recipientPublicKey: kp.publicKey, info: Buffer.from('x') });
         const ct = await sender.seal(Buffer.from('hello enclave'), Buffer.from('aad'));
