@@ -110,7 +110,10 @@ export async function runFaultScenario(opts: ScenarioOptions): Promise<FaultRepo
     const faultRate = opts.faultRate ?? 0.5;
 
     const dir = mkdtempSync(join(tmpdir(), 'cocoon-faults-'));
-    const f: MarketFixture = await startMarket({ port: await freePort() });
+    // The faults below keep the worker down for longer than localnet's 10 s close grace (a restart is ~10 s
+    // of ts-node start-up, renewal and claims); a served request can only be paid if the worker is up at
+    // some point of the grace window, so this market gives it 60 s (testnet: 5 min, mainnet: 1 h).
+    const f: MarketFixture = await startMarket({ port: await freePort(), params: { closeGrace: 60n } });
     const proxy = await ChaosProxy.start(f.localnet.url);
 
     // The verifier role (what a keeper's POST /verify serves), in this process: it must stay up while the

@@ -17,7 +17,14 @@ import { NETWORK_ID } from '../../wrappers/networks';
 import { defaultParams } from '../../wrappers/params';
 import { OrderBook, storeCreateOrder, storeMatchOrder } from '../../wrappers/OrderBook';
 import { Order } from '../../wrappers/Order';
-import { Registry, storeAddMeasurement, storeAddModel, storeAddVerifier, storeSetup } from '../../wrappers/Registry';
+import {
+    Params,
+    Registry,
+    storeAddMeasurement,
+    storeAddModel,
+    storeAddVerifier,
+    storeSetup,
+} from '../../wrappers/Registry';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
 import { createHash } from 'crypto';
 import { CocoonTonClient } from '../../wrappers/tonClient';
@@ -50,7 +57,7 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, timeou
 }
 
 /** `port`: a fixed localnet port (child processes reach the chain there); default any free port. */
-export async function startMarket(opts: { port?: number } = {}): Promise<MarketFixture> {
+export async function startMarket(opts: { port?: number; params?: Partial<Params> } = {}): Promise<MarketFixture> {
     const dataDir = mkdtempSync(join(tmpdir(), 'cocoon-worker-host-'));
     const modelPath = join(dataDir, 'tiny.gguf');
     const model = buildTinyModel();
@@ -77,7 +84,7 @@ export async function startMarket(opts: { port?: number } = {}): Promise<MarketF
 
     const gov = wallets[0];
     const govAddress = gov.contract.address;
-    const params = defaultParams('localnet', govAddress);
+    const params: Params = { ...defaultParams('localnet', govAddress), ...opts.params };
     const registry = await Registry.fromInit(govAddress, BigInt(NETWORK), 0n);
     const cell = (store: (b: ReturnType<typeof beginCell>) => void) => {
         const b = beginCell();
