@@ -6,23 +6,27 @@
 import { FaultReport, runFaultScenario } from './scenario';
 
 const ROUNDS = Number(process.env.COCOON_FAULT_ROUNDS ?? 1);
-const SESSIONS = Number(process.env.COCOON_FAULT_SESSIONS ?? 2);
+// A seed replays only with the same sessions and fault rate: a seed from `npm run test:faults` (ROUNDS > 1: 4
+// sessions, rate 0.6) replays alone with COCOON_FAULT_ROUNDS=1 COCOON_FAULT_SESSIONS=4 COCOON_FAULT_RATE=0.6.
+const SESSIONS = Number(process.env.COCOON_FAULT_SESSIONS ?? (ROUNDS > 1 ? 4 : 2));
+const RATE = Number(process.env.COCOON_FAULT_RATE ?? (ROUNDS > 1 ? 0.6 : 0.4));
 const BASE_SEED = Number(process.env.COCOON_FAULT_SEED ?? (ROUNDS > 1 ? Date.now() % 1_000_000 : 20260127));
 
 function summary(r: FaultReport): string {
     const json = JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
-    return `fault report (replay with COCOON_FAULT_SEED=${r.seed}): ${json}`;
+    return `fault report (replay with COCOON_FAULT_SEED=${r.seed} COCOON_FAULT_ROUNDS=1 COCOON_FAULT_SESSIONS=${SESSIONS} COCOON_FAULT_RATE=${RATE}): ${json}`;
 }
 
 describe('fault injection: kills, restarts and chain outages keep money safe', () => {
     for (let round = 0; round < ROUNDS; round++) {
         const seed = BASE_SEED + round;
         it(`seed ${seed}: no served request unpaid, no order stuck, no re-run, no double claim, same book`, async () => {
-            console.log(`fault seed: ${seed} (replay with COCOON_FAULT_SEED=${seed})`);
+            const replay = `COCOON_FAULT_SEED=${seed} COCOON_FAULT_ROUNDS=1 COCOON_FAULT_SESSIONS=${SESSIONS} COCOON_FAULT_RATE=${RATE}`;
+            console.log(`fault seed: ${seed} (replay with ${replay})`);
             const r = await runFaultScenario({
                 seed,
-                sessions: ROUNDS > 1 ? SESSIONS + 2 : SESSIONS,
-                faultRate: ROUNDS > 1 ? 0.6 : 0.4,
+                sessions: SESSIONS,
+                faultRate: RATE,
                 log: (l) => process.env.COCOON_FAULT_VERBOSE && console.log(l),
             });
             console.log(summary(r));

@@ -90,6 +90,10 @@ export class Claimer {
             return { action: 'none', reason: 'latest receipt already claimed' };
         }
         const config = await this.chain.orderConfig(order);
+        // A request can be served while the chain reads above wait (slow or lost answers); a final claim of the
+        // receipt read before them would settle the order and lose the newer one (tests/faults seed 72537).
+        // Take the latest receipt now: nothing below awaits before the first claim is sent.
+        if (this.store.latest(order)!.seqno !== latest.seqno) return this.claimOrder(order, opts);
         const now = nowSec();
         const closing = state === OrderState.CLOSING;
         const deadline = (closing ? Number(data.closeAt) : Number(data.expiresAt)) + Number(config.closeGrace);
@@ -146,6 +150,9 @@ export class Claimer {
         }
         if (via === 'internal') {
             const again = await this.chain.orderData(order);
+            // Served meanwhile (the external attempt waited): claim the newest receipt instead.
+            if (this.store.latest(order)!.seqno !== latest.seqno && Number(again?.seqno ?? 0) < latest.seqno)
+                return this.claimOrder(order, opts);
             if (Number(again?.seqno ?? 0) < latest.seqno) {
                 await this.chain.claimInternal(order, cell, sig, final);
                 await this.chain.waitFor(
