@@ -1,0 +1,84 @@
+import { toNano } from '@ton/core';
+import '@ton/test-utils';
+import { OrderState } from '../../wrappers/Constants';
+import {
+    conserving,
+    createOrder,
+    deployMarket,
+    matchOrder,
+    receiptFor,
+    registerProvider,
+    signedReceipt,
+    T0,
+} from '../helpers/market';
+
+/**
+ * Payouts that bounce: a payment the Provider account cannot take (here: the account is gone, as after a
+ * freeze and deletion) comes back to the Order and stays owed to the provider, never to the client; at
+ * settlement it goes to the provider's wallet, and after settlement a bounced capacity release does too.
+ * Client refunds and keeper fees are non-bounceable, so a frozen or undeployed wallet keeps them for its owner.
+ */
+describe('bounced payouts', () => {
+    it('a payment the Provider cannot take stays owed to its owner and reaches the owner at settlement', async () => {
+        const m = await deployMarket();
+        const p = await registerProvider(m, 'provider-gone', { priceIn: 1000n, priceOut: 2000n });
+        const keeper = await m.blockchain.treasury('keeper');
+        const order = await createOrder(m);
+        await matchOrder(m, keeper, order, p);
+        // the Provider account disappears (frozen and removed for storage debt, say)
+        await m.blockchain.setShardAccount(p.contract.address, {
+            account: undefined,
+            lastTransactionHash: 0n,
+            lastTransactionLt: 0n,
+        });
+        m.blockchain.now = T0 + 30;
+        const r = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 40_000n, tokensOut: 60_000n }), p.enclave);
+        const watch = [order.client.address, order.contract.address, p.owner.address, p.contract.address];
+        const claim = await conserving(m, watch, () =>
+            order.contract.sendExternal({ $$type: 'ExternalClaim', ...r, final: false }),
+        );
+        expect(claim.txs).toHaveTransaction({ from: order.contract.address, to: p.contract.address, aborted: true });
+        const d = await order.contract.getOrderData();
+        expect(d.paid).toBe(160_000_000n); // the claim counts: the provider earned it
+        expect(d.owed).toBeGreaterThan(0n);
+        const owed = d.owed;
+
+        await order.contract.send(
+            order.client.getSender(),
+            { value: toNano('0.02') },
+            { $$type: 'Close', queryId: 0n },
+        );
+        m.blockchain.now = T0 + 30 + Number(m.params.closeGrace) + 1;
+        const settle = await conserving(m, watch, () =>
+            order.contract.send(
+                order.client.getSender(),
+                { value: toNano('0.02') },
+                { $$type: 'Timeout', queryId: 0n },
+            ),
+        );
+        expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.SETTLED));
+        // the owed amount went to the provider's wallet, the rest to the client, nothing stays in the Order
+        const toOwner = settle.txs.filter(
+            (t) =>
+                t.inMessage?.info.type === 'internal' &&
+                t.inMessage.info.src.equals(order.contract.address) &&
+                t.inMessage.info.dest.equals(p.owner.address),
+        );
+        // first the owed payment: sent as exactly `owed` in mode 0, so only its forwarding (< 0.001 TON) comes
+        // out of it (the nanoton balance of the whole chain is checked by `conserving`); then the bounced release
+        const first = toOwner[0].inMessage!.info;
+        const received = first.type === 'internal' ? first.value.coins : 0n;
+        expect(received).toBeLessThan(owed);
+        expect(owed - received).toBeLessThan(1_000_000n);
+        expect(toOwner).toHaveLength(2);
+        expect(settle.txs).toHaveTransaction({ from: order.contract.address, to: order.client.address });
+        // the capacity release to the missing Provider bounced after settlement: it went to the provider's wallet
+        expect(settle.txs).toHaveTransaction({
+            from: p.contract.address,
+            to: order.contract.address,
+            inMessageBounced: true,
+        });
+        expect(settle.deltas.get(p.owner.address.toRawString())!).toBeGreaterThan(owed);
+        expect((await m.blockchain.getContract(order.contract.address)).balance).toBe(0n);
+    });
+});
