@@ -14,17 +14,11 @@ import { LocalnetWallet } from '../../localnet/wallets';
 import { buildTinyModel } from '../../worker/inference/tinyModel';
 import { LocalVerifier } from '../../worker/host/localVerifier';
 import { NETWORK_ID } from '../../wrappers/networks';
-import { defaultParams } from '../../wrappers/params';
 import { OrderBook, storeCreateOrder, storeMatchOrder } from '../../wrappers/OrderBook';
 import { Order } from '../../wrappers/Order';
-import {
-    Params,
-    Registry,
-    storeAddMeasurement,
-    storeAddModel,
-    storeAddVerifier,
-    storeSetup,
-} from '../../wrappers/Registry';
+import { Params } from '../../wrappers/Registry';
+import { deployMarket } from '../../market/deploy';
+import { WalletSender } from '../../market/walletSender';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
 import { createHash } from 'crypto';
 import { CocoonTonClient } from '../../wrappers/tonClient';
@@ -83,69 +77,19 @@ export async function startMarket(opts: { port?: number; params?: Partial<Params
     };
 
     const gov = wallets[0];
-    const govAddress = gov.contract.address;
-    const params: Params = { ...defaultParams('localnet', govAddress), ...opts.params };
-    const registry = await Registry.fromInit(govAddress, BigInt(NETWORK), 0n);
-    const cell = (store: (b: ReturnType<typeof beginCell>) => void) => {
-        const b = beginCell();
-        store(b);
-        return b.endCell();
-    };
-    await send(gov, [
-        {
-            to: registry.address,
-            value: toNano('1'),
-            init: registry.init,
-            body: cell(storeSetup({ $$type: 'Setup', queryId: 0n, params })),
-        },
-    ]);
-    const reg = client.open(Registry.fromAddress(registry.address));
-    await waitUntil('registry setup', async () => (await reg.getRegistryData()).configured);
     const verifierKey = newEd25519KeyPair(createHash('sha256').update('worker-host-test-verifier').digest());
     const measurement = computeMeasurement(simulatedTdFields());
-    await send(gov, [
-        {
-            to: registry.address,
-            value: toNano('0.05'),
-            body: cell(
-                storeAddVerifier({
-                    $$type: 'AddVerifier',
-                    queryId: 0n,
-                    index: 0n,
-                    publicKey: bufferToUint256(verifierKey.publicKey),
-                }),
-            ),
-        },
-        {
-            to: registry.address,
-            value: toNano('0.05'),
-            body: cell(
-                storeAddMeasurement({
-                    $$type: 'AddMeasurement',
-                    queryId: 0n,
-                    measurement: bufferToUint256(measurement),
-                    expiresAt: BigInt(Math.floor(Date.now() / 1000) + 30 * 86400),
-                }),
-            ),
-        },
-        {
-            to: registry.address,
-            value: toNano('0.1'),
-            body: cell(
-                storeAddModel({
-                    $$type: 'AddModel',
-                    queryId: 0n,
-                    model: BigInt('0x' + modelSha256),
-                    metadata: beginCell().storeStringTail('tiny').endCell(),
-                }),
-            ),
-        },
-    ]);
-    await waitUntil('allowlists', async () => {
-        const d = await reg.getRegistryData();
-        return d.verifierCount === 1n && d.measurementCount === 1n && d.modelCount === 1n;
+    const deployed = await deployMarket({
+        network: 'localnet',
+        governance: await WalletSender.fromMnemonic(client, gov.mnemonic),
+        params: opts.params,
+        verifiers: [{ index: 0, publicKey: verifierKey.publicKey }],
+        measurements: [{ hash: measurement, expiresAt: Math.floor(Date.now() / 1000) + 30 * 86400 }],
+        models: [{ hash: Buffer.from(modelSha256, 'hex'), name: 'tiny' }],
     });
-    const orderBook = (await reg.getRegistryData()).orderBook;
+    const params: Params = deployed.params;
+    const registry = { address: deployed.registry };
+    const orderBook = deployed.orderBook;
     return {
         localnet,
         client,
