@@ -11,7 +11,7 @@ import { AttestationDoc, TrustConfig, verifyAttestation, VerifiedProvider } from
 import { ChainAccess, sleep } from './chain';
 import { ClientError } from './errors';
 import { AcceptedReceipt, openReply, PreparedRequest, prepareRequest, PromptInput, SessionTerms } from './protocol';
-import { SessionData, SessionStore, StoredReceipt } from './session';
+import { SessionData, SessionStore, toStoredReceipt } from './session';
 import { fetchAttestation, postRequest, RequestBody, RequestReply } from './workerApi';
 import { receiptFromCell } from '../../wrappers/formats/receipt';
 import { requestFromCell } from '../../wrappers/formats/request';
@@ -433,16 +433,7 @@ export class CocoonClient {
         this.store.save(s);
         const keys = [d.enclaveKey, d.prevEnclaveKey].filter((k) => k !== 0n).map(uint256ToBuffer);
         const opened = openReply(terms, prepared, reply, keys, last);
-        const stored: StoredReceipt = {
-            seqno: opened.receipt.fields.seqno,
-            boc: opened.receipt.cell.toBoc().toString('base64'),
-            signature: opened.receipt.signature.toString('base64'),
-            tokensIn: opened.receipt.fields.tokensIn.toString(),
-            tokensOut: opened.receipt.fields.tokensOut.toString(),
-            transcript: opened.receipt.fields.transcript.toString('hex'),
-            requestHash: opened.receipt.fields.requestHash.toString('hex'),
-            at: Math.floor(Date.now() / 1000),
-        };
+        const stored = toStoredReceipt(opened.receipt);
         s.receipts.push(stored);
         this.store.save(s);
         return opened;

@@ -2,6 +2,7 @@ import { Address } from '@ton/core';
 import * as fs from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
+import type { AcceptedReceipt } from './protocol';
 
 /**
  * What a client keeps per order so a later process (the CLI) can continue the session: the order, its terms,
@@ -23,6 +24,20 @@ export const storedReceiptSchema = z.object({
     at: z.number().int(),
 });
 export type StoredReceipt = z.infer<typeof storedReceiptSchema>;
+
+/** An accepted receipt as the session file keeps it. */
+export function toStoredReceipt(r: AcceptedReceipt, at = Math.floor(Date.now() / 1000)): StoredReceipt {
+    return {
+        seqno: r.fields.seqno,
+        boc: r.cell.toBoc().toString('base64'),
+        signature: r.signature.toString('base64'),
+        tokensIn: r.fields.tokensIn.toString(),
+        tokensOut: r.fields.tokensOut.toString(),
+        transcript: r.fields.transcript.toString('hex'),
+        requestHash: r.fields.requestHash.toString('hex'),
+        at,
+    };
+}
 
 export const sessionSchema = z.object({
     version: z.literal(1),

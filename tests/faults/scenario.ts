@@ -25,6 +25,7 @@ import { uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import { MarketFixture, startMarket } from '../worker-host/fixture';
 import { ChaosProxy } from './proxy';
 import { Supervised } from './procs';
+import { toStoredReceipt } from '../../client/sdk/session';
 
 export const PRICE_IN = 10_000n;
 export const PRICE_OUT = 100_000n;
@@ -395,16 +396,7 @@ export async function runFaultScenario(opts: ScenarioOptions): Promise<FaultRepo
             } else if (retriedAfterKill) {
                 log(`answered after a worker kill (seqno ${opened.receipt.fields.seqno})`);
             }
-            s.receipts.push({
-                seqno: opened.receipt.fields.seqno,
-                boc: opened.receipt.cell.toBoc().toString('base64'),
-                signature: opened.receipt.signature.toString('base64'),
-                tokensIn: opened.receipt.fields.tokensIn.toString(),
-                tokensOut: opened.receipt.fields.tokensOut.toString(),
-                transcript: opened.receipt.fields.transcript.toString('hex'),
-                requestHash: opened.receipt.fields.requestHash.toString('hex'),
-                at: Math.floor(Date.now() / 1000),
-            });
+            s.receipts.push(toStoredReceipt(opened.receipt));
             client.store.save(s);
             return true;
         }
