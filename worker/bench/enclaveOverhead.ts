@@ -11,7 +11,7 @@
 import { Address, Cell } from '@ton/core';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { cpus, tmpdir } from 'os';
-import { join } from 'path';
+import { dirname, join } from 'path';
 import { createSimulatedBackend } from '../../attestation/tee/simulatedBackend';
 import { openResponse, sealRequest } from '../../crypto/hpke';
 import { newEd25519KeyPair } from '../../wrappers/formats/ed25519';
@@ -19,6 +19,7 @@ import { Receipt, ZERO_HASH } from '../../wrappers/formats/receipt';
 import { signRequest } from '../../wrappers/formats/request';
 import { NETWORK_ID } from '../../wrappers/networks';
 import { Enclave, OrderTerms } from '../enclave/enclave';
+import { parseGpuSetting } from '../inference/engineProtocol';
 import { LlamaEngine } from '../inference/llamaEngine';
 import { buildTinyModel } from '../inference/tinyModel';
 
@@ -45,7 +46,12 @@ async function main(): Promise<void> {
         modelPath = join(tmp, 'tiny.gguf');
         writeFileSync(modelPath, buildTinyModel());
     }
-    const engine = await LlamaEngine.load({ modelPath, threads });
+    const gpu = arg('--gpu');
+    const engine = await LlamaEngine.load({
+        modelPath,
+        threads,
+        gpu: gpu === undefined ? undefined : parseGpuSetting(gpu),
+    });
     const network = NETWORK_ID.localnet;
     const registry = new Address(0, Buffer.alloc(32, 1));
     const tee = await createSimulatedBackend({ dataDir: join(tmp, 'devroot') });
@@ -145,6 +151,7 @@ async function main(): Promise<void> {
         date: new Date().toISOString(),
         machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version },
         model: { path: arg('--model') ?? 'generated tiny model', sha256: engine.modelHash.toString('hex') },
+        gpuDevices: engine.info.gpuDevices,
         settings: { requests, warmup, maxTokens, threads: engine.info.threads, gpu: engine.info.gpu },
         tokensPerSecond: {
             plain: Math.round(plainTps),
@@ -158,8 +165,10 @@ async function main(): Promise<void> {
         targetEnclaveWorkMs: 2,
         meetsTarget: stats(enclaveMs).p50 < 2,
     };
-    mkdirSync('bench/results', { recursive: true });
-    writeFileSync('bench/results/worker.json', JSON.stringify(result, null, 4) + '\n');
+    // --out: a GPU run (worker/bench/gpu/run.sh) writes beside the committed CPU result instead of over it.
+    const out = arg('--out') ?? 'bench/results/worker.json';
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 4) + '\n');
     console.log(JSON.stringify(result, null, 4));
 }
 

@@ -91,8 +91,8 @@ export const workerConfigSchema = z
         renewBeforeSec: z.number().int().positive().optional(),
         /** CPU threads for inference (default: cores - 1). */
         threads: z.number().int().positive().optional(),
-        /** 'auto' uses CUDA when an NVIDIA driver is present; false forces CPU. */
-        gpu: z.union([z.literal('auto'), z.literal(false)]).optional(),
+        /** 'auto' uses CUDA when an NVIDIA driver is present; 'cuda'/'vulkan' refuse to start without that GPU backend; false forces CPU. */
+        gpu: z.union([z.literal('auto'), z.literal('cuda'), z.literal('vulkan'), z.literal(false)]).optional(),
         logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .strict();

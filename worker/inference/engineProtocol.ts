@@ -6,9 +6,25 @@ import type { GenerationRequest, GenerationResult } from './engine';
  * ES module with top-level await, which this CommonJS code base (and jest) cannot require().
  */
 
+/**
+ * Which llama.cpp backend runs the model. 'auto' takes the best one node-llama-cpp finds (CUDA, then Vulkan, then
+ * the CPU); 'cuda' or 'vulkan' insist on that GPU backend and fail the load when it cannot start, so a GPU worker
+ * never silently serves from its CPU; false runs on the CPU.
+ */
+export type GpuSetting = false | 'auto' | 'cuda' | 'vulkan';
+
+export const GPU_SETTINGS: readonly GpuSetting[] = [false, 'auto', 'cuda', 'vulkan'];
+
+/** Parses a command-line spelling ('false', 'cpu', 'auto', 'cuda', 'vulkan'). */
+export function parseGpuSetting(s: string): GpuSetting {
+    if (s === 'false' || s === 'cpu') return false;
+    if (s === 'auto' || s === 'cuda' || s === 'vulkan') return s;
+    throw new Error(`gpu must be one of cpu, auto, cuda, vulkan (got "${s}")`);
+}
+
 export interface LoadSettings {
     modelPath: string;
-    gpu: false | 'auto';
+    gpu: GpuSetting;
     threads: number;
     contextSize: number;
     useMmap: boolean;
@@ -22,6 +38,9 @@ export type ParentMessage =
 
 export interface LoadedInfo {
     gpu: string | false;
+    /** The GPUs llama.cpp sees (empty on the CPU), and how many of the model's layers it put on them. */
+    gpuDevices: string[];
+    gpuLayers: number;
     contextSize: number;
     trainContextSize: number;
     chatWrapper: string;

@@ -4,7 +4,7 @@ import { createReadStream, existsSync } from 'fs';
 import { availableParallelism } from 'os';
 import { join } from 'path';
 import type { GenerationRequest, GenerationResult, InferenceEngine } from './engine';
-import type { ChildMessage, LoadedInfo, LoadSettings, ParentMessage } from './engineProtocol';
+import type { ChildMessage, GpuSetting, LoadedInfo, LoadSettings, ParentMessage } from './engineProtocol';
 import { GgufInfo, validateGguf } from './ggufValidate';
 
 /**
@@ -19,7 +19,7 @@ export interface LlamaEngineOptions {
     /** sha256 the file must hash to (hex or bytes): the model id the order names. Omit only for local tools. */
     expectedSha256?: Buffer | string;
     /** false = CPU. 'auto' lets node-llama-cpp pick CUDA/Vulkan. Default: 'auto' only if an NVIDIA driver is present. */
-    gpu?: false | 'auto';
+    gpu?: GpuSetting;
     /** CPU threads; always set explicitly because node-llama-cpp's default is very slow on small machines. */
     threads?: number;
     /** Context window in tokens (prompt + maxTokens must fit); capped at the model's training context. */

@@ -52,6 +52,8 @@ async function load(s: LoadSettings): Promise<void> {
         type: 'loaded',
         info: {
             gpu: llama.gpu,
+            gpuDevices: llama.gpu === false ? [] : await llama.getGpuDeviceNames(),
+            gpuLayers: model.gpuLayers,
             contextSize,
             trainContextSize: model.trainContextSize,
             chatWrapper: chatWrapper.wrapperName,
