@@ -520,6 +520,7 @@ export async function measureAll(): Promise<GasReport> {
     });
     await externalClaim('provider.externalClaim.further', b, 3, false);
     await clientSend('client.topUp', b, 1_000_000_000n + Attach.topUpGas, { $$type: 'TopUp', queryId: 0n });
+    // The dispute is refunded out of the earnings the Order still holds (no message to the Provider).
     await clientSend('client.dispute', b, Attach.dispute, {
         $$type: 'Dispute',
         queryId: 0n,
@@ -529,6 +530,11 @@ export async function measureAll(): Promise<GasReport> {
             { tokensIn: CLAIM_TOKENS_IN * 3n, tokensOut: CLAIM_TOKENS_OUT * 3n - 1000n },
             b.requestHashes.get(3),
         ),
+    });
+    // The provider's wallet asks the Order to forward what it holds of the provider's earnings.
+    await measure('provider.payout', 'provider', provOwner, Attach.payout, async () => {
+        await b.order.send(via(provOwner), { value: Attach.payout }, { $$type: 'OrderPayout', queryId: 0n });
+        return provOwner.last!;
     });
     await clientSend('client.closeMatched', b, Attach.close, { $$type: 'Close', queryId: 0n });
     bc.now = T0 + 230 + Number(params.closeGrace) + 1;

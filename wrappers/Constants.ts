@@ -51,6 +51,7 @@ export const Op = {
     Close: 0x434f0083,
     Timeout: 0x434f0084,
     Dispute: 0x434f0085,
+    OrderPayout: 0x434f0086,
     Excesses: 0xd53276db,
     MatchRefused: 0x434f0090,
     MatchFeePaid: 0x434f0091,
@@ -145,12 +146,39 @@ export const Gas = {
     CREATE_ORDER_GAS: 30_000_000n,
     MATCH_GAS: 40_000_000n,
     CLAIM_GAS: 20_000_000n,
+    PAYOUT_GAS: 20_000_000n,
     CLOSE_GAS: 20_000_000n,
     DISPUTE_GAS: 30_000_000n,
     REGISTER_GAS: 200_000_000n,
     PROVIDER_OP_GAS: 10_000_000n,
     RELAY_GAS: 20_000_000n,
     GOVERNANCE_GAS: 20_000_000n,
-    EXTERNAL_CLAIM_GAS_UNITS: 20_000n,
-    EXTERNAL_CLAIM_MARGIN: 10_000_000n,
+    EXTERNAL_CLAIM_GAS_UNITS: 12_000n,
+    EXTERNAL_SETTLE_GAS_UNITS: 20_000n,
+    EXTERNAL_CLAIM_MARGIN: 1_000_000n,
 } as const;
+
+/** Basechain gas price (nanoTON per gas unit) of the sandbox, localnet, testnet and mainnet configs today. */
+export const BASECHAIN_GAS_PRICE = 400n;
+
+/**
+ * What the Order takes out of the provider's share for an external claim: the compute fee of
+ * EXTERNAL_CLAIM_GAS_UNITS (a claim that records its charge) or EXTERNAL_SETTLE_GAS_UNITS (a final one, which
+ * settles). Above the 100 flat gas units this is units × price, as getComputeFee computes it.
+ */
+export function externalClaimFee(final: boolean, gasPrice = BASECHAIN_GAS_PRICE): bigint {
+    return (final ? Gas.EXTERNAL_SETTLE_GAS_UNITS : Gas.EXTERNAL_CLAIM_GAS_UNITS) * gasPrice;
+}
+
+/**
+ * The smallest delta the Order accepts as an external claim (else CLAIM_TOO_SMALL): its fee plus the margin;
+ * a final one must also leave the payment it sends (what the Order holds for the provider, `heldNet`, plus
+ * delta − fee) at least ORDER_RELEASE_VALUE, which pays the Provider's processing.
+ */
+export function externalClaimMin(final: boolean, heldNet = 0n, gasPrice = BASECHAIN_GAS_PRICE): bigint {
+    const fee = externalClaimFee(final, gasPrice);
+    const min = fee + Gas.EXTERNAL_CLAIM_MARGIN;
+    if (!final) return min;
+    const forPayment = fee + Gas.ORDER_RELEASE_VALUE - heldNet;
+    return forPayment > min ? forPayment : min;
+}

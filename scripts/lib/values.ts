@@ -18,6 +18,8 @@ export const Attach = {
     orderOverhead: Gas.ORDER_STORAGE_RESERVE + Gas.CREATE_ORDER_GAS,
     match: Gas.MATCH_GAS + toNano('0.01'),
     claim: Gas.CLAIM_GAS,
+    /** OrderPayout: pays the Order's and the Provider's gas; what is left joins the provider's earnings. */
+    payout: Gas.PAYOUT_GAS,
     close: Gas.CLOSE_GAS,
     timeout: Gas.CLOSE_GAS,
     dispute: Gas.DISPUTE_GAS,

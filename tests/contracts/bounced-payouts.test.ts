@@ -1,6 +1,6 @@
 import { toNano } from '@ton/core';
 import '@ton/test-utils';
-import { OrderState } from '../../wrappers/Constants';
+import { Gas, OrderState } from '../../wrappers/Constants';
 import {
     conserving,
     createOrder,
@@ -14,7 +14,7 @@ import {
 
 /**
  * Payouts that bounce: a payment the Provider account cannot take (here: the account is gone, as after a
- * freeze and deletion) comes back to the Order and stays owed to the provider, never to the client; at
+ * freeze and deletion; the payment is an OrderPayout's) comes back to the Order and stays owed to the provider, never to the client; at
  * settlement it goes to the provider's wallet, and after settlement a bounced capacity release does too.
  * Client refunds and keeper fees are non-bounceable, so a frozen or undeployed wallet keeps them for its owner.
  */
@@ -34,13 +34,24 @@ describe('bounced payouts', () => {
         m.blockchain.now = T0 + 30;
         const r = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 40_000n, tokensOut: 60_000n }), p.enclave);
         const watch = [order.client.address, order.contract.address, p.owner.address, p.contract.address];
-        const claim = await conserving(m, watch, () =>
-            order.contract.sendExternal({ $$type: 'ExternalClaim', ...r, final: false }),
+        await conserving(m, watch, () => order.contract.sendExternal({ $$type: 'ExternalClaim', ...r, final: false }));
+        const claimed = await order.contract.getOrderData();
+        // the payout's OrderPayment finds no account and bounces: the value comes back, owed to the provider
+        const payout = await conserving(m, watch, () =>
+            order.contract.send(p.owner.getSender(), { value: Gas.PAYOUT_GAS }, { $$type: 'OrderPayout', queryId: 0n }),
         );
-        expect(claim.txs).toHaveTransaction({ from: order.contract.address, to: p.contract.address, aborted: true });
+        expect(payout.txs).toHaveTransaction({ from: order.contract.address, to: p.contract.address, aborted: true });
+        const back = payout.txs.find(
+            (t) => t.inMessage?.info.type === 'internal' && t.inMessage.info.bounced && t.inMessage.info.dest.equals(order.contract.address),
+        )!;
+        const bounced = back.inMessage!.info.type === 'internal' ? back.inMessage!.info.value.coins : 0n;
         const d = await order.contract.getOrderData();
         expect(d.paid).toBe(160_000_000n); // the claim counts: the provider earned it
-        expect(d.owed).toBeGreaterThan(0n);
+        expect([d.held, d.heldNet, d.state]).toEqual([0n, 0n, BigInt(OrderState.MATCHED)]);
+        expect(d.owed).toBe(bounced);
+        // what came back: the held net and the payout's value less the gas and forwarding on the way
+        expect(d.owed).toBeLessThan(claimed.heldNet + Gas.PAYOUT_GAS);
+        expect(d.owed).toBeGreaterThan(claimed.heldNet);
         const owed = d.owed;
 
         await order.contract.send(

@@ -1,6 +1,6 @@
 import { toNano } from '@ton/core';
 import '@ton/test-utils';
-import { ExitCode, OrderState, Gas } from '../../wrappers/Constants';
+import { ExitCode, OrderState, Gas, Op, externalClaimFee } from '../../wrappers/Constants';
 import {
     conserving,
     createOrder,
@@ -76,10 +76,13 @@ describe('order lifecycle', () => {
                 final: false,
             }),
         );
-        expect(claim.txs).toHaveTransaction({ to: provider.contract.address, success: true });
+        // the claim is recorded in the Order: one transaction, the earnings held until settlement or a payout
+        expect(claim.txs).toHaveLength(1);
         data = await order.contract.getOrderData();
         expect(data.seqno).toBe(1n);
         expect(data.paid).toBe(cost);
+        expect(data.held).toBe(cost);
+        expect(data.heldNet).toBe(cost - externalClaimFee(false));
 
         const close = await order.contract.send(
             order.client.getSender(),
@@ -112,6 +115,16 @@ describe('order lifecycle', () => {
             ),
         );
         expect(settle.txs).toHaveTransaction({ from: order.contract.address, to: order.client.address, success: true });
+        // the held earnings and the capacity release reached the Provider in one payment, fee on the gross
+        expect(settle.txs).toHaveTransaction({
+            from: order.contract.address,
+            to: provider.contract.address,
+            op: Op.OrderPayment,
+            success: true,
+        });
+        const pd = await provider.contract.getProviderData();
+        expect(pd.feesOwed).toBe((cost * m.params.feeBps) / 10000n);
+        expect(pd.pendingNew).toBeGreaterThan(data.heldNet - pd.feesOwed);
         expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.SETTLED));
         expect((await m.blockchain.getContract(order.contract.address)).balance).toBe(0n);
         expect(balBefore.paid).toBe(cost);

@@ -31,6 +31,7 @@ import {
     sendOrderMsg,
     sendRegister,
     snapshotFixture,
+    storageFees,
 } from '../helpers/audit';
 
 const PRICE_IN = 1000n;
@@ -192,20 +193,20 @@ describe('orders: claims', () => {
         }
     });
 
-    it('pays deltas of cumulative receipts and refuses replayed and decreasing seqnos (SEQNO)', async () => {
+    it('charges deltas of cumulative receipts and refuses replayed and decreasing seqnos (SEQNO)', async () => {
         const res = await conserving(
             m,
             [p.owner.address, p.contract.address, order.contract.address, m.treasury.address],
             () => sendClaim(p.owner, order, rc(2, 1000n, 1000n)),
         );
-        expect(res.txs).toHaveTransaction({
-            from: order.contract.address,
-            to: p.contract.address,
-            op: Op.OrderPayment,
-        });
-        expect((await order.contract.getOrderData()).paid).toBe(3_000_000n);
-        // the order's balance dropped by exactly the delta: the claimant's gas rode along to the provider
-        expect(res.deltas.get(order.contract.address.toRawString())).toBe(-3_000_000n);
+        // the charge is recorded in the Order (held for the provider): no payment, the claimant's gas comes back
+        expect(res.txs).not.toHaveTransaction({ to: p.contract.address });
+        expect(res.txs).toHaveTransaction({ from: order.contract.address, to: p.owner.address, op: Op.Excesses });
+        const d = await order.contract.getOrderData();
+        expect([d.paid, d.held, d.heldNet]).toEqual([3_000_000n, 3_000_000n, 3_000_000n]);
+        expect(res.deltas.get(order.contract.address.toRawString())).toBe(
+            -storageFees(res.txs, order.contract.address),
+        );
         await refuseClaim(ExitCode.SEQNO, () => sendClaim(p.owner, order, rc(2, 5000n, 5000n)));
         await refuseClaim(ExitCode.SEQNO, () => sendClaim(p.owner, order, rc(1, 5000n, 5000n)));
         await sendClaim(p.owner, order, rc(3, 2000n, 2000n));

@@ -1,7 +1,8 @@
 import { toNano } from '@ton/core';
 import { SendMessageResult } from '@ton/sandbox';
 import '@ton/test-utils';
-import { ExitCode, Op } from '../../wrappers/Constants';
+import { ExitCode, externalClaimFee, Gas, Op, OrderState } from '../../wrappers/Constants';
+import { loadDisputeRefund, loadOrderPayment } from '../../wrappers/Order';
 import {
     conserving,
     createOrder,
@@ -15,7 +16,21 @@ import {
     sha256,
     signedReceipt,
 } from '../helpers/market';
-import { expectRefused, orderState, sendClaim, sentValue, snapshotFixture, storageFees } from '../helpers/audit';
+import {
+    bodiesTo,
+    computeFee,
+    expectRefused,
+    opOf,
+    orderState,
+    providerState,
+    sendClaim,
+    sendOrderMsg,
+    sendPayout,
+    sentMessage,
+    sentValue,
+    snapshotFixture,
+    storageFees,
+} from '../helpers/audit';
 
 describe('order disputes', () => {
     const fixture = snapshotFixture(async () => {
@@ -62,8 +77,44 @@ describe('order disputes', () => {
         await sendClaim(p.owner, order, dear());
     });
 
-    it('refunds the difference from the provider pending earnings to the client, exactly', async () => {
+    it('refunds the difference out of the earnings the Order still holds: no message to the Provider', async () => {
         const diff = 11_000_000n - 3_000_000n;
+        const before = await order.contract.getOrderData();
+        expect([before.held, before.heldNet]).toEqual([11_000_000n, 11_000_000n]);
+        const pBefore = await providerState(p.contract);
+        const value = toNano('0.05');
+        const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
+            dispute(cheap()),
+        );
+        const d = await order.contract.getOrderData();
+        expect([d.paid, d.held, d.heldNet]).toEqual([3_000_000n, 3_000_000n, 3_000_000n]);
+        // the difference stays in the escrow as unspent budget; nothing goes to or comes from the Provider
+        expect(d.budget - d.paid).toBe(before.budget - before.paid + diff);
+        expect(res.txs).not.toHaveTransaction({ to: p.contract.address });
+        expect(await providerState(p.contract)).toEqual(pBefore);
+        expect(res.deltas.get(order.contract.address.toRawString())).toBe(
+            -storageFees(res.txs, order.contract.address),
+        );
+        // the client's unspent gas comes back
+        const back = sentMessage(res.txs, order.contract.address, order.client.address)!;
+        expect(opOf(back.body)).toBe(Op.Excesses);
+        expect(back.value).toBe(value - computeFee(res.txs, order.contract.address) - back.forwardFee);
+        // the same receipt cannot be used twice
+        await refuse(ExitCode.NO_DISPUTE, () => dispute(cheap()));
+        // at settlement the provider is paid what is left, the client gets the rest
+        await sendOrderMsg(order.client, order, 'Close');
+        m.blockchain.now = m.blockchain.now! + Number(m.params.closeGrace) + 1;
+        const settle = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
+            sendOrderMsg(order.client, order, 'Timeout'),
+        );
+        const pay = sentMessage(settle.txs, order.contract.address, p.contract.address)!;
+        expect(pay.value).toBe(3_000_000n + Gas.ORDER_RELEASE_VALUE - pay.forwardFee);
+        expect(loadOrderPayment(pay.body.beginParse()).fee).toBe((3_000_000n * m.params.feeBps) / 10000n);
+    });
+
+    it('after a payout the Provider refunds the difference from its pending earnings to the client, exactly', async () => {
+        const diff = 11_000_000n - 3_000_000n;
+        await sendPayout(p.owner, order);
         const pBefore = await p.contract.getProviderData();
         const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
             dispute(cheap()),
@@ -80,8 +131,89 @@ describe('order disputes', () => {
         );
         expect(sentValue(res.txs, p.contract.address, order.client.address)).toBeGreaterThan(diff);
         expect(res.txs).toHaveTransaction({ to: p.contract.address, op: Op.DisputeRefund, success: true });
-        // the same receipt cannot be used twice
         await refuse(ExitCode.NO_DISPUTE, () => dispute(cheap()));
+    });
+
+    it('a difference beyond what the Order holds: the held part stays in escrow, the rest comes from the Provider', async () => {
+        await sendPayout(p.owner, order);
+        // seqno 2: 14,000,000 cumulative, 3,000,000 of it held; the client's receipt for it is worth 3,000,000
+        const req2 = sha256('request:rerun-2');
+        const dear2 = signedReceipt(
+            receiptFor(m, order, { seqno: 2, tokensIn: 2000n, tokensOut: 6000n, requestHash: req2 }),
+            p.enclave,
+        );
+        await sendClaim(p.owner, order, dear2);
+        expect((await order.contract.getOrderData()).heldNet).toBe(3_000_000n);
+        const cheap2 = signedReceipt(
+            receiptFor(m, order, { seqno: 2, tokensIn: 1000n, tokensOut: 1000n, requestHash: req2 }),
+            p.enclave,
+        );
+        const pBefore = await p.contract.getProviderData();
+        const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
+            dispute(cheap2),
+        );
+        const d = await order.contract.getOrderData();
+        expect([d.paid, d.held, d.heldNet]).toEqual([3_000_000n, 0n, 0n]);
+        const refund = bodiesTo(res.txs, p.contract.address, Op.DisputeRefund);
+        expect(refund).toHaveLength(1);
+        expect(loadDisputeRefund(refund[0].beginParse()).amount).toBe(11_000_000n - 3_000_000n);
+        expect(pBefore.pendingNew - (await p.contract.getProviderData()).pendingNew).toBe(8_000_000n);
+        expect(res.deltas.get(order.contract.address.toRawString())).toBe(
+            -storageFees(res.txs, order.contract.address),
+        );
+    });
+
+    it("after an external claim the external's gas is the provider's: a refund beyond the held net comes from its stake", async () => {
+        // a fresh order whose overcharge was claimed externally: the Order holds the delta less the external's fee
+        const o2 = await createOrder(m, { clientName: 'client-ext' });
+        await matchOrder(m, await m.blockchain.treasury('keeper'), o2, p);
+        const dear2 = signedReceipt(
+            receiptFor(m, o2, { seqno: 1, tokensIn: 1000n, tokensOut: 5000n, requestHash: request }),
+            p.enclave,
+        );
+        await o2.contract.sendExternal({ $$type: 'ExternalClaim', ...dear2, final: false });
+        const heldNet = 11_000_000n - externalClaimFee(false);
+        expect((await o2.contract.getOrderData()).heldNet).toBe(heldNet);
+        const cheap2 = signedReceipt(
+            receiptFor(m, o2, { seqno: 1, tokensIn: 1000n, tokensOut: 1000n, requestHash: request }),
+            p.enclave,
+        );
+        const pBefore = await p.contract.getProviderData();
+        const res = await conserving(m, [o2.client.address, p.contract.address, o2.contract.address], () =>
+            o2.contract.send(
+                o2.client.getSender(),
+                { value: toNano('0.05') },
+                { $$type: 'Dispute', queryId: 0n, receipt: cheap2.receipt, signature: cheap2.signature },
+            ),
+        );
+        const d = await o2.contract.getOrderData();
+        expect([d.paid, d.held, d.heldNet]).toEqual([3_000_000n, 0n, 0n]);
+        const rest = 8_000_000n - heldNet;
+        const pAfter = await p.contract.getProviderData();
+        // nothing pending at the Provider: the rest comes out of the stake, straight to the client
+        expect(pBefore.stake - pAfter.stake).toBe(rest);
+        expect(sentValue(res.txs, p.contract.address, o2.client.address)).toBeGreaterThan(rest);
+    });
+
+    it('a dispute after settlement is refunded by the Provider as before', async () => {
+        const final = signedReceipt(
+            receiptFor(m, order, { seqno: 2, tokensIn: 1000n, tokensOut: 5000n, requestHash: sha256('r2') }),
+            p.enclave,
+        );
+        await sendClaim(p.owner, order, final, true);
+        expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.SETTLED));
+        const cheapFinal = signedReceipt(
+            receiptFor(m, order, { seqno: 2, tokensIn: 1000n, tokensOut: 1000n, requestHash: sha256('r2') }),
+            p.enclave,
+        );
+        const pBefore = await p.contract.getProviderData();
+        const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
+            dispute(cheapFinal),
+        );
+        expect(res.txs).toHaveTransaction({ to: p.contract.address, op: Op.DisputeRefund, success: true });
+        expect(pBefore.pendingNew - (await p.contract.getProviderData()).pendingNew).toBe(8_000_000n);
+        expect((await order.contract.getOrderData()).paid).toBe(3_000_000n);
+        expect((await m.blockchain.getContract(order.contract.address)).balance).toBe(0n);
     });
 
     it('refuses a receipt that is not cheaper, or for another seqno or request (NO_DISPUTE)', async () => {

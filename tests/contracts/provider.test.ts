@@ -32,6 +32,7 @@ import {
     refusalCode,
     registryState,
     sendClaim,
+    sendPayout,
     sendRegister,
     snapshotFixture,
     sentValue,
@@ -352,6 +353,9 @@ describe('provider operations', () => {
         await matchOrder(m, keeper, order, p);
         const r = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 100_000n, tokensOut: 100_000n }), p.enclave);
         await sendClaim(p.owner, order, r);
+        // the claim is held in the Order until a payout (or settlement) forwards it
+        expect((await p.contract.getProviderData()).pendingNew).toBe(0n);
+        await sendPayout(p.owner, order);
         const pd = await p.contract.getProviderData();
         expect(pd.pendingNew).toBeGreaterThan(0n);
         const fee = (3_000_000n * m.params.feeBps) / 10000n;

@@ -21,6 +21,7 @@ import {
     refusalCode,
     registryState,
     sendClaim,
+    sendPayout,
     sendOrderMsg,
     snapshotFixture,
 } from '../helpers/audit';
@@ -112,7 +113,9 @@ describe('revocation', () => {
             keeper.address,
         ];
         const r1 = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 1000n, tokensOut: 1000n }), p.enclave);
-        const claim = await conserving(m, watch, () => sendClaim(p.owner, order, r1));
+        await conserving(m, watch, () => sendClaim(p.owner, order, r1));
+        // the claim is held in the Order; a payout sends it to the revoked Provider, which returns it
+        const claim = await conserving(m, watch, () => sendPayout(p.owner, order));
         expect(claim.txs).toHaveTransaction({
             from: p.contract.address,
             to: order.contract.address,

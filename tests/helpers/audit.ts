@@ -212,6 +212,46 @@ export function sendClaim(
     );
 }
 
+/** OrderPayout: anyone asks the Order to forward the provider's held earnings to the Provider. */
+export function sendPayout(from: SandboxContract<TreasuryContract>, order: OrderHandle, value = toNano('0.05')) {
+    return order.contract.send(from.getSender(), { value }, { $$type: 'OrderPayout', queryId: 0n });
+}
+
+/** Compute fee the transaction on `at` paid (the first one among `txs`). */
+export function computeFee(txs: BlockchainTransaction[], at: Address): bigint {
+    const d = txsAt(txs, at)[0].description;
+    return d.type === 'generic' && d.computePhase.type === 'vm' ? d.computePhase.gasFees : 0n;
+}
+
+/**
+ * The whole forwarding fee of a message from the part its info carries: the sender's action phase keeps the
+ * first third (first_frac = 21845 / 2^16 on basechain) and the message carries the rest.
+ */
+export function fullForwardFee(remaining: bigint): bigint {
+    for (let t = (remaining * 3n) / 2n - 3n; t <= (remaining * 3n) / 2n + 3n; t++) {
+        if (t - (t * 21845n) / 65536n === remaining) return t;
+    }
+    throw new Error(`no forwarding fee leaves ${remaining}`);
+}
+
+/**
+ * Value, whole forwarding fee (taken out of the value unless the sender paid it separately) and body of the
+ * first internal message from `from` to `to`.
+ */
+export function sentMessage(
+    txs: BlockchainTransaction[],
+    from: Address,
+    to: Address,
+): { value: bigint; forwardFee: bigint; body: Cell } | undefined {
+    for (const t of txsAt(txs, from)) {
+        for (const out of t.outMessages.values()) {
+            if (out.info.type === 'internal' && out.info.dest.equals(to))
+                return { value: out.info.value.coins, forwardFee: fullForwardFee(out.info.forwardFee), body: out.body };
+        }
+    }
+    return undefined;
+}
+
 export function sendOrderMsg(
     from: SandboxContract<TreasuryContract>,
     order: OrderHandle,
