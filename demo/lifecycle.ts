@@ -80,7 +80,8 @@ export async function runLifecycleDemo(): Promise<void> {
     );
     const cd = await order.contract.getOrderData();
     say(`5. The enclave served 100,000 tokens and signed a cumulative receipt; the worker claimed it as an`);
-    say(`   external message (no wallet): ${ton(cd.paid)} paid into the Provider, held for the dispute window.`);
+    say(`   external message (no wallet, one transaction): ${ton(cd.paid)} charged to the budget and held in the`);
+    say(`   Order for the provider (${ton(cd.heldNet)} after the claim's own gas) until settlement or a payout.`);
     showDeltas(names, claim.deltas, claim.fees);
 
     await order.contract.send(order.client.getSender(), { value: toNano('0.02') }, { $$type: 'Close', queryId: 0n });
@@ -90,10 +91,11 @@ export async function runLifecycleDemo(): Promise<void> {
         order.contract.send(order.client.getSender(), { value: toNano('0.02') }, { $$type: 'Timeout', queryId: 0n }),
     );
     const sd = await order.contract.getOrderData();
-    say(`7. After the grace window the order settled (${ORDER_STATE_NAMES[Number(sd.state)]}); the rest went back:`);
+    say(`7. After the grace window the order settled (${ORDER_STATE_NAMES[Number(sd.state)]}): the held earnings`);
+    say(`   went to the Provider in one payment (they wait the dispute window there), the rest back to the client:`);
     showDeltas(names, settle.deltas, settle.fees);
 
-    m.blockchain.now = T0 + 30 + Number(m.params.disputeWindow) + 60;
+    m.blockchain.now = (m.blockchain.now ?? T0) + Number(m.params.disputeWindow) + 1;
     const before = (await m.blockchain.getContract(provider.owner.address)).balance;
     await provider.contract.send(
         provider.owner.getSender(),

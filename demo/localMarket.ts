@@ -93,9 +93,10 @@ export class StepError extends Error {
     }
 }
 
-/** Worker asks in nanoTON per token. A's is the cheaper one. Each answer costs more than EXTERNAL_CLAIM_MIN
- * (0.01 TON, bench/gasScenarios.ts) and the localnet minClaim (0.001 TON), so the workers' claims go out as
- * external messages and pay for their own gas. */
+/** Worker asks in nanoTON per token. A's is the cheaper one. Each answer costs more than the workers'
+ * externalMin (0.01 TON, demo/serviceConfigs.ts; the Order's own minimum is 0.0058 TON) and the localnet minClaim
+ * (0.001 TON), so the workers' claims go out as external messages and pay for their own gas. They are held in
+ * the Order and reach the worker's Provider in one payment at settlement. */
 export const WORKER_PRICES = [
     { name: 'worker-a', priceIn: 300_000n, priceOut: 600_000n },
     { name: 'worker-b', priceIn: 450_000n, priceOut: 900_000n },

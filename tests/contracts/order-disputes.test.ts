@@ -116,10 +116,15 @@ describe('order disputes', () => {
         const diff = 11_000_000n - 3_000_000n;
         await sendPayout(p.owner, order);
         const pBefore = await p.contract.getProviderData();
+        const before = await order.contract.getOrderData();
         const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
             dispute(cheap()),
         );
-        expect((await order.contract.getOrderData()).paid).toBe(3_000_000n);
+        const d = await order.contract.getOrderData();
+        expect(d.paid).toBe(3_000_000n);
+        // the client got the difference outside the escrow: it leaves the budget, the unspent budget is unchanged
+        expect(d.budget).toBe(before.budget - diff);
+        expect(d.budget - d.paid).toBe(before.budget - before.paid);
         const pAfter = await p.contract.getProviderData();
         expect(pBefore.pendingNew - pAfter.pendingNew).toBe(diff);
         expect(pAfter.stake).toBe(pBefore.stake);
@@ -132,6 +137,22 @@ describe('order disputes', () => {
         expect(sentValue(res.txs, p.contract.address, order.client.address)).toBeGreaterThan(diff);
         expect(res.txs).toHaveTransaction({ to: p.contract.address, op: Op.DisputeRefund, success: true });
         await refuse(ExitCode.NO_DISPUTE, () => dispute(cheap()));
+    });
+
+    it('after a dispute the Provider refunded, claims up to the budget are still paid in full from the escrow', async () => {
+        await sendPayout(p.owner, order);
+        await dispute(cheap());
+        const d = await order.contract.getOrderData();
+        // a receipt worth more than the whole budget: the charge is capped at it, and the escrow holds all of it
+        const all = signedReceipt(receiptFor(m, order, { seqno: 2, tokensIn: 10n ** 9n, tokensOut: 0n }), p.enclave);
+        const watch = [order.client.address, p.contract.address, order.contract.address, p.owner.address];
+        const res = await conserving(m, watch, () => sendClaim(p.owner, order, all, true));
+        const pay = sentMessage(res.txs, order.contract.address, p.contract.address)!;
+        expect(pay.value).toBe(
+            d.budget - d.paid + toNano('0.05') - computeFee(res.txs, order.contract.address) - pay.forwardFee,
+        );
+        expect(res.txs).toHaveTransaction({ to: p.contract.address, op: Op.OrderPayment, success: true });
+        expect((await order.contract.getOrderData()).paid).toBe(d.budget);
     });
 
     it('a difference beyond what the Order holds: the held part stays in escrow, the rest comes from the Provider', async () => {
@@ -149,11 +170,14 @@ describe('order disputes', () => {
             p.enclave,
         );
         const pBefore = await p.contract.getProviderData();
+        const before = await order.contract.getOrderData();
         const res = await conserving(m, [order.client.address, p.contract.address, order.contract.address], () =>
             dispute(cheap2),
         );
         const d = await order.contract.getOrderData();
         expect([d.paid, d.held, d.heldNet]).toEqual([3_000_000n, 0n, 0n]);
+        // the held 3,000,000 stay in the escrow as unspent budget, the 8,000,000 the Provider refunds leave it
+        expect(d.budget).toBe(before.budget - 8_000_000n);
         const refund = bodiesTo(res.txs, p.contract.address, Op.DisputeRefund);
         expect(refund).toHaveLength(1);
         expect(loadDisputeRefund(refund[0].beginParse()).amount).toBe(11_000_000n - 3_000_000n);

@@ -40,6 +40,8 @@ describe('fault injection: kills, restarts and chain outages keep money safe', (
                 expect(s.refusedClaims).toBe(0);
                 expect(s.orderSeqno).toBeGreaterThanOrEqual(s.acceptedSeqno);
                 expect(s.paid).toBeGreaterThanOrEqual(s.acceptedValue);
+                // settlement forwarded everything the claims charged to the Provider
+                expect(s.unforwarded).toBe(0n);
             }
             expect(r.bookEqualsRebuilt).toBe(true);
             expect(r.faultsInjected).toBeGreaterThan(0);

@@ -68,6 +68,8 @@ export interface SessionReport {
     acceptedSeqno: number;
     acceptedValue: bigint;
     paid: bigint;
+    /** The provider's earnings the ended Order still holds (claims are held until settlement): must be 0. */
+    unforwarded: bigint;
     orderSeqno: number;
     claims: number[];
     refusedClaims: number;
@@ -490,6 +492,7 @@ export async function runFaultScenario(opts: ScenarioOptions): Promise<FaultRepo
                 acceptedSeqno: last?.fields.seqno ?? 0,
                 acceptedValue,
                 paid: d.paid,
+                unforwarded: d.heldNet,
                 orderSeqno: Number(d.seqno),
                 claims,
                 refusedClaims: refused,

@@ -32,6 +32,7 @@ export type Action =
     | { kind: 'timeout'; order: number; value: number }
     | { kind: 'topUp'; order: number; amount: number }
     | { kind: 'dispute'; order: number; cheaper: boolean }
+    | { kind: 'payout'; order: number; byAttacker: boolean; value: number }
     | { kind: 'withdraw'; provider: number }
     | { kind: 'revoke' }
     | { kind: 'wait'; seconds: number };
@@ -89,6 +90,16 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('dispute' as const), order: idx, cheaper: fc.boolean() }) },
     {
+        weight: 2,
+        arbitrary: fc.record({
+            kind: fc.constant('payout' as const),
+            order: idx,
+            byAttacker: fc.boolean(),
+            // 0.01 to 0.05 TON: below PAYOUT_GAS (0.02) it is refused
+            value: fc.integer({ min: 1, max: 5 }),
+        }),
+    },
+    {
         weight: 1,
         arbitrary: fc.record({ kind: fc.constant('withdraw' as const), provider: fc.integer({ min: 0, max: 1 }) }),
     },
@@ -104,6 +115,7 @@ interface Tracked {
     provider?: ProviderHandle;
     lastSeqno: number;
     lastTokens: bigint;
+    paidBefore: bigint;
     lastReceipt?: { receipt: ReturnType<typeof signedReceipt>; seqno: number; requestHash: Buffer; tokens: bigint };
 }
 
@@ -115,7 +127,16 @@ export class MarketModel {
     private accounts = new Map<string, Address>();
     steps = 0;
     /** What the sequences actually did, so a run that exercises nothing shows up in the report. */
-    stats = { ordersCreated: 0, matched: 0, claimsPaid: 0, disputesWon: 0, settled: 0, refunded: 0, expired: 0 };
+    stats = {
+        ordersCreated: 0,
+        matched: 0,
+        claimsPaid: 0,
+        payouts: 0,
+        disputesWon: 0,
+        settled: 0,
+        refunded: 0,
+        expired: 0,
+    };
 
     private constructor(
         private m: Market,
@@ -211,7 +232,7 @@ export class MarketModel {
                     maxPriceOut: 40n,
                 });
                 this.watch(h.contract.address);
-                this.orders.push({ handle: h, lastSeqno: 0, lastTokens: 0n });
+                this.orders.push({ handle: h, lastSeqno: 0, lastTokens: 0n, paidBefore: 0n });
                 this.stats.ordersCreated++;
                 return [h.result];
             }
@@ -348,6 +369,21 @@ export class MarketModel {
                     ),
                 ];
             }
+            case 'payout': {
+                // anyone may ask the Order to forward the provider's held earnings; the sender pays the gas
+                const o = this.pickMatched(a.order);
+                if (!o) return [];
+                const who = a.byAttacker ? this.attacker : (o.provider?.owner ?? this.attacker);
+                const before = await o.handle.contract.getOrderData();
+                const r = await o.handle.contract.send(
+                    who.getSender(),
+                    { value: toNano(String(a.value / 100)) },
+                    { $$type: 'OrderPayout', queryId: 0n },
+                );
+                const after = await o.handle.contract.getOrderData();
+                if (before.heldNet > 0n && after.heldNet === 0n && after.state === before.state) this.stats.payouts++;
+                return [r];
+            }
             case 'withdraw': {
                 const p = this.providers[a.provider];
                 return [
@@ -383,6 +419,8 @@ export class MarketModel {
         }
         for (const o of this.orders) {
             const d = await o.handle.contract.getOrderData();
+            if (d.paid < o.paidBefore) this.stats.disputesWon++;
+            o.paidBefore = d.paid;
             // 2. no order pays more than its budget, nor more than its receipts justify
             if (d.paid > d.budget) throw new Error(`order ${d.id}: paid ${d.paid} > budget ${d.budget}`);
             const justified = d.matched
@@ -395,6 +433,17 @@ export class MarketModel {
             );
             const bal = (await this.m.blockchain.getContract(o.handle.contract.address)).balance;
             if (final && bal !== 0n) throw new Error(`order ${d.id} final (${d.state}) but holds ${bal}`);
+            // 5. what a claim charged and the Order has not forwarded: never more than was charged, and all of it
+            //    forwarded at settlement
+            if (d.heldNet > d.held || d.held > d.paid)
+                throw new Error(`order ${d.id}: heldNet ${d.heldNet}, held ${d.held}, paid ${d.paid}`);
+            if (final && (d.held !== 0n || d.heldNet !== 0n))
+                throw new Error(`order ${d.id} final (${d.state}) but holds ${d.heldNet} of earnings`);
+            // 6. a live escrow holds the client's unspent budget, the provider's held earnings and what it owes
+            if (!final && Number(d.state) !== OrderState.UNINIT) {
+                const owes = d.budget - d.paid + d.heldNet + d.owed;
+                if (bal < owes) throw new Error(`order ${d.id} (state ${d.state}) holds ${bal} < ${owes} it owes`);
+            }
         }
         // 4. a provider's stake only leaves through unbonding or a lost dispute (never in these sequences)
         for (const p of this.providers) {

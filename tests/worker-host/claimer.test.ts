@@ -11,7 +11,7 @@ import pino from 'pino';
 import { Claimer } from '../../worker/host/claimer';
 import type { ChainClient } from '../../worker/host/chain';
 import { ReceiptStore } from '../../worker/host/store';
-import { OrderState } from '../../wrappers/Constants';
+import { externalClaimFee, externalClaimMin, Gas, OrderState } from '../../wrappers/Constants';
 
 const ORDER = new Address(0, Buffer.alloc(32, 7));
 const PRICE_IN = 10_000n;
@@ -88,5 +88,97 @@ describe('Claimer', () => {
         expect(out).toMatchObject({ action: 'claimed', seqno: 3, final: true });
         expect(sent).toEqual([{ seqno: 3, final: true }]);
         expect(store.get(ORDER)?.done?.reason).toBe('final claim');
+    });
+
+    /** A scripted order: Matched (or as told), holding `heldNet` of our earnings, paid `paid`. */
+    function scripted(over: { state?: number; heldNet?: bigint; paid?: bigint; closeAt?: bigint } = {}) {
+        const calls: string[] = [];
+        let heldNet = over.heldNet ?? 0n;
+        let seqno = 0;
+        const now = BigInt(Math.floor(Date.now() / 1000));
+        const chain = {
+            orderData: async () => ({
+                state: BigInt(over.state ?? OrderState.MATCHED),
+                seqno: BigInt(seqno),
+                closeAt: over.closeAt ?? 0n,
+                expiresAt: now + 900n,
+                priceIn: PRICE_IN,
+                priceOut: PRICE_OUT,
+                budget: 10n ** 10n,
+                paid: over.paid ?? 0n,
+                heldNet,
+                enclaveKey: 0n,
+                prevEnclaveKey: 0n,
+            }),
+            orderConfig: async () => ({ closeGrace: 60n, minClaim: 1n }),
+            claimInternal: async (_o: Address, receipt: Cell, _s: Buffer, final: boolean) => {
+                seqno = receipt.beginParse().loadUint(32);
+                calls.push(`internal ${seqno}${final ? ' final' : ''}`);
+            },
+            claimExternal: async (_o: Address, receipt: Cell, _s: Buffer, final: boolean) => {
+                seqno = receipt.beginParse().loadUint(32);
+                calls.push(`external ${seqno}${final ? ' final' : ''}`);
+            },
+            requestPayout: async () => {
+                calls.push('payout');
+                heldNet = 0n;
+            },
+            waitFor: async (_what: string, done: () => Promise<boolean>) => {
+                if (!(await done())) throw new Error('did not land');
+            },
+        } as unknown as ChainClient;
+        return { chain, calls };
+    }
+    const claimerFor = (chain: ChainClient, store: ReceiptStore, payoutMin = 0n) =>
+        new Claimer(
+            chain,
+            store,
+            { external: true, externalMin: externalClaimMin(false), safetySec: 3, payoutMin },
+            pino({ level: 'silent' }),
+        );
+    const newStore = () => new ReceiptStore(mkdtempSync(join(tmpdir(), 'cocoon-claimer-')));
+
+    it('asks a Matched order to pay out once it holds payoutMin of our earnings, not before, not while Closing', async () => {
+        const min = 10n ** 9n;
+        const below = scripted({ heldNet: min - 1n });
+        expect(await claimerFor(below.chain, newStore(), min).payoutIfWorth(ORDER)).toBe(false);
+        const at = scripted({ heldNet: min });
+        expect(await claimerFor(at.chain, newStore(), min).payoutIfWorth(ORDER)).toBe(true);
+        expect(at.calls).toEqual(['payout']);
+        const closing = scripted({ heldNet: 2n * min, state: OrderState.CLOSING });
+        expect(await claimerFor(closing.chain, newStore(), min).payoutIfWorth(ORDER)).toBe(false);
+        const never = scripted({ heldNet: 2n * min });
+        expect(await claimerFor(never.chain, newStore(), 0n).payoutIfWorth(ORDER)).toBe(false);
+        expect(never.calls).toEqual([]);
+    });
+
+    it('a tick claims, then pays out when the held earnings pass the threshold', async () => {
+        const store = newStore();
+        serve(store, 1, 100);
+        const s = scripted({ heldNet: 10n ** 9n });
+        await claimerFor(s.chain, store, 10n ** 9n).tick();
+        expect(s.calls).toEqual(['external 1', 'payout']);
+    });
+
+    it("a final claim goes external only when the payment it sends pays the Provider's processing", async () => {
+        // the delta of one receipt: 10 in + 100 out at the prices above = 0.0101 TON
+        const delta = 10n * PRICE_IN + 100n * PRICE_OUT;
+        expect(delta).toBeGreaterThan(externalClaimMin(false));
+        expect(delta).toBeLessThan(externalClaimMin(true, 0n));
+        const closeAt = BigInt(Math.floor(Date.now() / 1000));
+        // nothing held: delta − fee < ORDER_RELEASE_VALUE, so the final claim goes from the wallet
+        const store1 = newStore();
+        serve(store1, 1, 100);
+        const s1 = scripted({ state: OrderState.CLOSING, closeAt });
+        expect(await claimerFor(s1.chain, store1).claimOrder(ORDER)).toMatchObject({ final: true, via: 'internal' });
+        expect(s1.calls).toEqual(['internal 1 final']);
+        // with our earnings held in the Order the same delta settles externally
+        const store2 = newStore();
+        serve(store2, 1, 100);
+        const s2 = scripted({ state: OrderState.CLOSING, closeAt, heldNet: Gas.ORDER_RELEASE_VALUE });
+        expect(delta).toBeGreaterThanOrEqual(externalClaimMin(true, Gas.ORDER_RELEASE_VALUE));
+        expect(delta).toBeGreaterThanOrEqual(externalClaimFee(true) + Gas.EXTERNAL_CLAIM_MARGIN);
+        expect(await claimerFor(s2.chain, store2).claimOrder(ORDER)).toMatchObject({ final: true, via: 'external' });
+        expect(s2.calls).toEqual(['external 1 final']);
     });
 });

@@ -7,9 +7,11 @@ import { LlamaEngine } from '../../worker/inference/llamaEngine';
 import { ChainClient } from '../../worker/host/chain';
 import { ConfigError, parseConfig, WorkerConfig } from '../../worker/host/config';
 import { RunningWorker, startWorker } from '../../worker/host/worker';
+import { Claimer } from '../../worker/host/claimer';
 import { createSimulatedBackend } from '../../attestation';
 import { Order } from '../../wrappers/Order';
 import { Provider } from '../../wrappers/Provider';
+import { externalClaimMin } from '../../wrappers/Constants';
 import { receiptFromCell, verifyReceipt } from '../../wrappers/formats/receipt';
 import { bufferToUint256 } from '../../wrappers/formats/ed25519';
 import { TestClient, LastReceipt } from '../worker/helpers';
@@ -184,6 +186,34 @@ describe('worker host on localnet', () => {
         last = { cell, signature: Buffer.from(res.body.receipt.signature, 'hex'), fields };
     });
 
+    it('the claims are held in the Order; past payoutMin the wallet asks it to forward them to the Provider', async () => {
+        const o = f.client.open(Order.fromAddress(order));
+        const before = await o.getOrderData();
+        expect(before.heldNet).toBeGreaterThan(0n);
+        const provider = f.client.open(Provider.fromAddress(worker.providerAddress));
+        const pBefore = await provider.getProviderData();
+        // the configured threshold (default 1 TON) is far above this session: nothing happens
+        expect(await worker.claimer.payoutIfWorth(order)).toBe(false);
+        // a claimer with a threshold below what the order holds sends OrderPayout from the wallet
+        const claimer = new Claimer(
+            worker.chain,
+            worker.store,
+            { ...config.claim, payoutMin: before.heldNet },
+            silent,
+            worker.metrics,
+        );
+        expect(await claimer.payoutIfWorth(order)).toBe(true);
+        const after = await o.getOrderData();
+        expect([after.held, after.heldNet, after.paid]).toEqual([0n, 0n, before.paid]);
+        const pAfter = await provider.getProviderData();
+        expect(pAfter.feesOwed - pBefore.feesOwed).toBe((before.held * 100n) / 10000n);
+        expect(pAfter.pendingNew + pAfter.pendingOld).toBeGreaterThan(
+            pBefore.pendingNew + pBefore.pendingOld + before.heldNet - pAfter.feesOwed,
+        );
+        const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+        expect(metrics).toMatch(/cocoon_worker_payouts_total 1/);
+    });
+
     it('refuses a seqno it already served with a different request (no second receipt)', async () => {
         const req = await client.request({ payload: { prompt: 'again' }, maxTokens: 4, override: { seqno: 2 } });
         const res = await post(order, wire(req.input));
@@ -252,6 +282,21 @@ describe('worker config', () => {
             expect(m).toMatch(/endpoint/);
             expect(m).toMatch(/models\.0\.sha256/);
         }
+    });
+    it('defaults the claim policy from the contracts, and refuses a payout threshold below a payout', () => {
+        const base = {
+            network: 'localnet',
+            endpoint: 'http://127.0.0.1:1/jsonRPC',
+            registry: '0:' + '11'.repeat(32),
+            dataDir: '/tmp/x',
+            models: [{ path: 'x', priceIn: '1', priceOut: '1' }],
+        };
+        const c = parseConfig(base);
+        expect(c.claim.externalMin).toBe(externalClaimMin(false));
+        expect(c.claim.payoutMin).toBe(1_000_000_000n);
+        expect(parseConfig({ ...base, claim: { payoutMin: '0' } }).claim.payoutMin).toBe(0n);
+        expect(parseConfig({ ...base, claim: { payoutMin: '0.25' } }).claim.payoutMin).toBe(250_000_000n);
+        expect(() => parseConfig({ ...base, claim: { payoutMin: '0.01' } })).toThrow(/claim\.payoutMin/);
     });
     it('refuses a mainnet worker without real TDX', () => {
         expect(() =>

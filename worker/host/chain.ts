@@ -10,7 +10,7 @@ import { TonClient, WalletContractV5R1 } from '@ton/ton';
 import type { Logger } from 'pino';
 import { Gas } from '../../wrappers/Constants';
 import { NetworkName, NETWORK_ID } from '../../wrappers/networks';
-import { Order, OrderData, storeClaim, storeExternalClaim } from '../../wrappers/Order';
+import { Order, OrderData, storeClaim, storeExternalClaim, storeOrderPayout } from '../../wrappers/Order';
 import {
     Provider,
     ProviderData,
@@ -418,6 +418,17 @@ export class ChainClient {
             )
             .endCell();
         await this.send([{ to: order, value: Gas.CLAIM_GAS, body }], 'claim');
+    }
+
+    /**
+     * OrderPayout from the wallet: the Order forwards the provider's held earnings to the Provider in one payment;
+     * PAYOUT_GAS pays the Order's and the Provider's gas and what is left joins the earnings.
+     */
+    async requestPayout(order: Address): Promise<void> {
+        const body = beginCell()
+            .store(storeOrderPayout({ $$type: 'OrderPayout', queryId: 0n }))
+            .endCell();
+        await this.send([{ to: order, value: Gas.PAYOUT_GAS, body }], 'payout');
     }
 
     /** The claim as an external-in message to the Order: authenticated by the enclave signature, no wallet. */

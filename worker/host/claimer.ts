@@ -5,10 +5,14 @@
  * transaction; the Order pays its gas out of the provider's share) when the delta covers its fee, else an
  * internal Claim from the wallet. Only the latest receipt of an order is ever claimed and only while its
  * seqno is above the Order's, so no seqno is claimed twice.
+ *
+ * A claim only records its charge in the Order; the earnings reach the Provider at settlement (the final
+ * claim, or the keeper's Timeout) or, for a long session, when the held earnings of a Matched order pass
+ * `payoutMin` and the wallet sends OrderPayout.
  */
 import { Address } from '@ton/core';
 import type { Logger } from 'pino';
-import { OrderState } from '../../wrappers/Constants';
+import { externalClaimMin, OrderState } from '../../wrappers/Constants';
 import { receiptCost } from '../../wrappers/formats/receipt';
 import { uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import { ChainClient, nowSec } from './chain';
@@ -19,6 +23,8 @@ export interface ClaimerOptions {
     external: boolean;
     externalMin: bigint;
     safetySec: number;
+    /** Request a payout once a Matched order holds this much of the provider's earnings; 0 or absent: never. */
+    payoutMin?: bigint;
     /** How long to wait for an external claim to land before falling back to an internal one, ms. */
     externalWaitMs?: number;
 }
@@ -47,6 +53,7 @@ export class Claimer {
             for (const rec of this.store.live()) {
                 try {
                     out.push(await this.claimOrder(rec.order));
+                    if (!this.store.get(rec.order)?.done) await this.payoutIfWorth(rec.order);
                 } catch (e) {
                     this.log.warn({ order: rec.order.toString(), err: (e as Error).message }, 'claim failed');
                     out.push({ action: 'none', reason: (e as Error).message });
@@ -132,7 +139,11 @@ export class Claimer {
         const cell = receiptCellOf(latest);
         const sig = Buffer.from(latest.signature, 'hex');
         let via: 'external' | 'internal' = 'internal';
-        if (this.opts.external && delta >= this.opts.externalMin) {
+        // The Order's own minimum: a final external claim settles, so the payment it sends (what the Order holds
+        // for us plus this delta, less the claim's fee) must pay the Provider's processing.
+        const contractMin = externalClaimMin(final, data.heldNet);
+        const externalMin = this.opts.externalMin > contractMin ? this.opts.externalMin : contractMin;
+        if (this.opts.external && delta >= externalMin) {
             try {
                 await this.chain.claimExternal(order, cell, sig, final);
                 await this.chain.waitFor(
@@ -173,6 +184,26 @@ export class Claimer {
         this.metrics?.earnings.inc(Number(delta));
         this.log.info({ order: order.toString(), seqno: latest.seqno, delta: delta.toString(), final, via }, 'claimed');
         return { action: 'claimed', seqno: latest.seqno, delta, final, via };
+    }
+
+    /**
+     * OrderPayout when a Matched order holds at least `payoutMin` of our earnings: the Order forwards them to the
+     * Provider, where they wait the dispute window and become withdrawable. A Closing order is left alone: its
+     * settlement (our final claim or the keeper's Timeout) forwards them anyway.
+     */
+    async payoutIfWorth(order: Address): Promise<boolean> {
+        const min = this.opts.payoutMin ?? 0n;
+        if (min <= 0n) return false;
+        const d = await this.chain.orderData(order);
+        if (!d || Number(d.state) !== OrderState.MATCHED || d.heldNet < min) return false;
+        await this.chain.requestPayout(order);
+        await this.chain.waitFor('payout', async () => {
+            const now = await this.chain.orderData(order);
+            return !now || now.heldNet < d.heldNet || now.state !== d.state;
+        });
+        this.metrics?.payouts.inc();
+        this.log.info({ order: order.toString(), amount: d.heldNet.toString() }, 'payout requested');
+        return true;
     }
 
     /** Withdraws matured earnings when at least `min` is withdrawable. */

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'path';
 import { Address, toNano } from '@ton/core';
 import { z } from 'zod';
 import { NETWORK_ID, NetworkName } from '../../wrappers/networks';
+import { externalClaimMin } from '../../wrappers/Constants';
 
 const HEX32 = /^[0-9a-fA-F]{64}$/;
 
@@ -74,15 +75,34 @@ export const workerConfigSchema = z
                 /** Use external-message claims (no wallet transaction) when the delta covers their fee. */
                 external: z.boolean().default(true),
                 /**
-                 * Smallest delta worth an external claim, nanoTON: the Order takes getComputeFee(20,000 gas) +
-                 * 0.01 TON from it. Default 0.02 TON (basechain gas price 400 nanoTON/gas); a refused
-                 * external falls back to an internal Claim.
+                 * Smallest delta worth an external claim, nanoTON. Default: the Order's own minimum for a claim
+                 * that records its charge, the compute fee of EXTERNAL_CLAIM_GAS_UNITS (12,000 gas) + 0.001 TON
+                 * = 0.0058 TON at basechain's 400 nanoTON/gas (wrappers/Constants.ts externalClaimMin). The
+                 * claimer never goes below the Order's minimum, which for a final claim also needs the payment it
+                 * sends (held earnings + delta − 0.008 TON) to reach 0.01 TON; below it, an internal Claim.
                  */
-                externalMin: nano.default(20_000_000n),
+                externalMin: nano.default(externalClaimMin(false)),
+                /**
+                 * Claims are held in the Order until settlement. Once an order that is still Matched holds at
+                 * least this much of the provider's earnings (TON), the wallet asks it to forward them to the
+                 * Provider (OrderPayout, ~0.012 TON of gas, the rest of PAYOUT_GAS joins the earnings), so they
+                 * start their dispute window and become withdrawable before the session ends. "0" never asks.
+                 */
+                payoutMin: ton
+                    .refine((v) => v === 0n || v >= toNano('0.05'), {
+                        message: 'payoutMin must be 0 (never) or at least 0.05 TON (a payout costs ~0.012 TON)',
+                    })
+                    .default(toNano('1')),
                 /** A final claim goes out this many seconds before the order's claim deadline at the latest. */
                 safetySec: z.number().int().nonnegative().default(5),
             })
-            .default({ intervalMs: 5000, external: true, externalMin: 20_000_000n, safetySec: 5 }),
+            .default({
+                intervalMs: 5000,
+                external: true,
+                externalMin: externalClaimMin(false),
+                payoutMin: toNano('1'),
+                safetySec: 5,
+            }),
         /** How often to withdraw matured earnings (WithdrawEarnings), ms; 0 disables. */
         withdrawIntervalMs: z.number().int().nonnegative().default(600_000),
         /** Withdraw only when at least this much is withdrawable, TON. */

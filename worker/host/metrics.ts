@@ -29,7 +29,12 @@ export class WorkerMetrics {
     });
     readonly earnings = new Counter({
         name: 'cocoon_worker_claimed_nanoton_total',
-        help: 'Value claimed into the Provider, nanoTON (before the protocol fee)',
+        help: 'Value claimed (charged to orders), nanoTON (before the protocol fee)',
+        registers: [this.registry],
+    });
+    readonly payouts = new Counter({
+        name: 'cocoon_worker_payouts_total',
+        help: 'OrderPayout requests sent (held earnings forwarded to the Provider before settlement)',
         registers: [this.registry],
     });
     readonly attestedUntil = new Gauge({
