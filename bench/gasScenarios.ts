@@ -17,7 +17,7 @@ import { Order } from '../wrappers/Order';
 import { Provider } from '../wrappers/Provider';
 import { defaultParams } from '../wrappers/params';
 import { NETWORK_ID } from '../wrappers/networks';
-import { Gas } from '../wrappers/Constants';
+import { externalClaimMin } from '../wrappers/Constants';
 import { certToCell, signCert, signaturesToCell } from '../wrappers/formats/certificate';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../wrappers/formats/ed25519';
 import { signReceipt, ZERO_HASH } from '../wrappers/formats/receipt';
@@ -33,8 +33,13 @@ export const PRICE_OUT = 300n;
 /** One claim: 100,000 tokens, 60,000 in + 40,000 out = 0.018 TON at these prices. */
 export const CLAIM_TOKENS_IN = 60_000n;
 export const CLAIM_TOKENS_OUT = 40_000n;
-/** What an external claim's delta must reach: the gas fee of 20,000 gas (400 nanoTON each) + 0.01 TON. */
-export const EXTERNAL_CLAIM_MIN = Gas.EXTERNAL_CLAIM_GAS_UNITS * 400n + Gas.EXTERNAL_CLAIM_MARGIN;
+/**
+ * What an external claim's delta must reach (wrappers/Constants.ts externalClaimMin at 400 nanoTON per gas): a
+ * claim that records its charge, 12,000 gas + 0.001 TON; a final one with nothing held in the Order yet,
+ * 20,000 gas + ORDER_RELEASE_VALUE (its payment must pay the Provider's processing).
+ */
+export const EXTERNAL_CLAIM_MIN = externalClaimMin(false);
+export const EXTERNAL_FINAL_CLAIM_MIN = externalClaimMin(true, 0n);
 
 export type Payer = 'client' | 'keeper' | 'provider' | 'governance';
 
@@ -536,6 +541,17 @@ export async function measureAll(): Promise<GasReport> {
         await b.order.send(via(provOwner), { value: Attach.payout }, { $$type: 'OrderPayout', queryId: 0n });
         return provOwner.last!;
     });
+    // A dispute once the earnings are at the Provider: it refunds the difference (DisputeRefund).
+    await clientSend('client.dispute.fromProvider', b, Attach.dispute, {
+        $$type: 'Dispute',
+        queryId: 0n,
+        ...receipt(
+            b,
+            3,
+            { tokensIn: CLAIM_TOKENS_IN * 3n, tokensOut: CLAIM_TOKENS_OUT * 3n - 2000n },
+            b.requestHashes.get(3),
+        ),
+    });
     await clientSend('client.closeMatched', b, Attach.close, { $$type: 'Close', queryId: 0n });
     bc.now = T0 + 230 + Number(params.closeGrace) + 1;
     await clientSend('client.timeout.afterClose', b, Attach.timeout, { $$type: 'Timeout', queryId: 0n });
@@ -615,6 +631,13 @@ export async function measureAll(): Promise<GasReport> {
             target: '< 0.04 TON',
             meetsTarget: sessionCost < 40_000_000,
         },
+        payout: {
+            definition:
+                "the provider's wallet sends OrderPayout: the Order forwards the earnings it holds to the Provider in one payment",
+            networkCost: operations['provider.payout'].networkCost,
+            networkCostTon: ton(operations['provider.payout'].networkCost),
+            gas: operations['provider.payout'].gas,
+        },
         furtherClaim: {
             external: operations['provider.externalClaim.further'].networkCost,
             externalTon: ton(operations['provider.externalClaim.further'].networkCost),
@@ -650,6 +673,7 @@ export async function measureAll(): Promise<GasReport> {
             claimTokensIn: Number(CLAIM_TOKENS_IN),
             claimTokensOut: Number(CLAIM_TOKENS_OUT),
             externalClaimMinDelta: Number(EXTERNAL_CLAIM_MIN),
+            externalFinalClaimMinDelta: Number(EXTERNAL_FINAL_CLAIM_MIN),
         },
         operations,
         scenarios,

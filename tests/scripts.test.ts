@@ -15,6 +15,7 @@ import * as addModel from '../scripts/addModel';
 import * as createOrder from '../scripts/createOrder';
 import * as closeOrder from '../scripts/closeOrder';
 import * as timeoutOrder from '../scripts/timeoutOrder';
+import * as payoutOrder from '../scripts/payoutOrder';
 import * as setPaused from '../scripts/setPaused';
 import { installMarketLibraries } from '../market/libraries';
 
@@ -99,6 +100,9 @@ describe('blueprint scripts on the sandbox', () => {
         await closeOrder.run(asClient, [...r, '--id', o1.id.toString()]);
         expect((await order.getOrderData()).state).toBe(BigInt(OrderState.EXPIRED));
         await expect(closeOrder.run(asGov, [...r, '--order', o1.address.toString()])).rejects.toThrow(/client/);
+        await expect(payoutOrder.run(asGov, [...r, '--order', o1.address.toString()])).rejects.toThrow(
+            /expired: payouts are for matched or closing orders/,
+        );
 
         const o2 = await createOrder.run(asClient, [...orderArgs, '--matchWithin', '60']);
         bc.now = Math.floor(Date.now() / 1000) + 120; // past matchBy, which the script set from the local clock

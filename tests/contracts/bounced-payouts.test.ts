@@ -42,7 +42,10 @@ describe('bounced payouts', () => {
         );
         expect(payout.txs).toHaveTransaction({ from: order.contract.address, to: p.contract.address, aborted: true });
         const back = payout.txs.find(
-            (t) => t.inMessage?.info.type === 'internal' && t.inMessage.info.bounced && t.inMessage.info.dest.equals(order.contract.address),
+            (t) =>
+                t.inMessage?.info.type === 'internal' &&
+                t.inMessage.info.bounced &&
+                t.inMessage.info.dest.equals(order.contract.address),
         )!;
         const bounced = back.inMessage!.info.type === 'internal' ? back.inMessage!.info.value.coins : 0n;
         const d = await order.contract.getOrderData();

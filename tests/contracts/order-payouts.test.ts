@@ -219,10 +219,7 @@ describe('order payouts', () => {
         const before = await orderState(order.contract);
         const bal = await balance(order);
         // 0.016 TON: above the fee and margin, below what the payment needs
-        const small = signedReceipt(
-            receiptFor(m, order, { seqno: 1, tokensIn: 5_000n, tokensOut: 5_500n }),
-            p.enclave,
-        );
+        const small = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 5_000n, tokensOut: 5_500n }), p.enclave);
         expect(5_000n * 1000n + 5_500n * 2000n).toBeLessThan(min);
         await expect(order.contract.sendExternal({ $$type: 'ExternalClaim', ...small, final: true })).rejects.toThrow();
         expect(await orderState(order.contract)).toEqual(before);
@@ -233,7 +230,9 @@ describe('order payouts', () => {
             receiptFor(m, order, { seqno: 2, tokensIn: 10_000n + 3_000n, tokensOut: 10_000n + 3_000n }),
             p.enclave,
         );
-        await conserving(m, watch(), () => order.contract.sendExternal({ $$type: 'ExternalClaim', ...small2, final: true }));
+        await conserving(m, watch(), () =>
+            order.contract.sendExternal({ $$type: 'ExternalClaim', ...small2, final: true }),
+        );
         expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.SETTLED));
         expect(await balance(order)).toBe(0n);
     });
