@@ -1,5 +1,5 @@
-import { DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
-import { createHmac, hkdfSync } from 'crypto';
+import { HkdfSha256 } from '@hpke/core';
+import { createHmac } from 'crypto';
 
 type Bytes = ArrayBufferLike | ArrayBufferView;
 
@@ -17,7 +17,7 @@ function arrayBuffer(b: Buffer): ArrayBuffer {
  * HKDF-SHA256 (RFC 5869) on Node's OpenSSL HMAC, synchronously. The stock class makes an async WebCrypto
  * importKey + sign per step, several per HPKE context, which was most of the enclave's per-request work.
  * HPKE's labeled steps (LabeledExtract/LabeledExpand, the suite id) stay the library's; only the two
- * primitives change. tests/worker/hpke.test.ts checks byte equality with the stock class.
+ * primitives change. tests/worker/nodeHkdf.test.ts checks byte equality with the stock class.
  */
 export class NodeHkdfSha256 extends HkdfSha256 {
     override async extract(salt: Bytes, ikm: Bytes): Promise<ArrayBuffer> {
@@ -44,23 +44,14 @@ export class NodeHkdfSha256 extends HkdfSha256 {
         return arrayBuffer(out);
     }
 
+    // Two HMACs rather than crypto.hkdfSync, which fetches OpenSSL's KDF on every call and takes twice as long.
+    // Any salt length, like the stock class (WebCrypto HKDF); an empty salt keys HMAC as HashLen zeros would.
     override async extractAndExpand(salt: Bytes, ikm: Bytes, info: Bytes, len: number): Promise<ArrayBuffer> {
-        return hkdfSync('sha256', buf(ikm), buf(salt), buf(info), len);
-    }
-}
-
-/** suite_id of the KEM (RFC 9180 §4.1): "KEM" || I2OSP(kem_id = 0x0020, 2). */
-const KEM_SUITE_ID = new Uint8Array([0x4b, 0x45, 0x4d, 0x00, 0x20]);
-
-/**
- * DHKEM(X25519, HKDF-SHA256) from @hpke/core (X25519 through WebCrypto) whose ExtractAndExpand runs on
- * NodeHkdfSha256 too: the same KEM, two fewer rounds of async WebCrypto per decapsulation.
- */
-export class NodeDhkemX25519HkdfSha256 extends DhkemX25519HkdfSha256 {
-    constructor() {
-        super();
-        const kdf = new NodeHkdfSha256();
-        kdf.init(KEM_SUITE_ID);
-        this._kdf = kdf;
+        const prk = createHmac('sha256', buf(salt)).update(buf(ikm)).digest();
+        try {
+            return await this.expand(prk, info, len);
+        } finally {
+            prk.fill(0);
+        }
     }
 }

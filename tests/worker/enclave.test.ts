@@ -148,6 +148,37 @@ describe('Enclave', () => {
         expect(() => openResponseChunk(Buffer.alloc(32), aad, 1, false, chunks[0].ciphertext)).toThrow();
     });
 
+    test('its own last receipt is recognised as BOC or Cell, and the host changing returned objects changes nothing', async () => {
+        const { client, order } = session();
+        const r1 = await enclave.serve({ ...(await client.request({ payload: ask('one') })).input, order });
+        const totals = { tokensIn: r1.receipt.fields.tokensIn, tokensOut: r1.receipt.fields.tokensOut };
+        const req2 = await client.request({ payload: ask('two'), last: asLast(r1) });
+        // The enclave keeps its own copy of what it signed: a host that edits the returned fields gains nothing.
+        const transcript = Buffer.from(r1.receipt.fields.transcript);
+        r1.receipt.fields.tokensIn = 0n;
+        r1.receipt.fields.transcript.fill(0);
+        r1.receipt.fields.model.fill(0);
+        const r2 = await enclave.serve({ ...req2.input, order });
+        expect(r2.receipt.fields.tokensIn).toBe(totals.tokensIn + BigInt(r2.tokensIn));
+        expect(r2.receipt.fields.tokensOut).toBe(totals.tokensOut + BigInt(r2.tokensOut));
+        expect(r2.receipt.fields.transcript).toEqual(
+            nextTranscript(
+                transcript,
+                r2.receipt.fields.requestHash,
+                createHash('sha256').update(r2.responseCiphertext).digest(),
+            ),
+        );
+        // The last receipt passed as a Cell object instead of BOC bytes.
+        const req3 = await client.request({ payload: ask('three'), last: asLast(r2) });
+        const r3 = await enclave.serve({
+            ...req3.input,
+            lastReceipt: { cell: r2.receipt.cell, signature: r2.receipt.signature },
+            order,
+        });
+        expect(r3.receipt.fields.seqno).toBe(3);
+        expect(r3.receipt.fields.tokensIn).toBe(r2.receipt.fields.tokensIn + BigInt(r3.tokensIn));
+    });
+
     describe('refusals issue no receipt', () => {
         test('bad client signature', async () => {
             const { client, order } = session();
@@ -274,6 +305,14 @@ describe('Enclave', () => {
             };
             const f = await client.request({ payload: ask('two'), last: forged });
             await expectRefusal(enclave.serve({ ...f.input, order }), 'LAST_RECEIPT_FORGED');
+            // The genuine receipt (the very hash this enclave signed last) with an altered signature.
+            const badSignature = Buffer.from(good.signature);
+            badSignature[0] ^= 1;
+            const a = await client.request({ payload: ask('two'), last: good });
+            await expectRefusal(
+                enclave.serve({ ...a.input, lastReceipt: { cell: good.cell.toBoc(), signature: badSignature }, order }),
+                'LAST_RECEIPT_FORGED',
+            );
             // The host swaps in another receipt than the one the client signed.
             const g = await client.request({ payload: ask('two'), last: good });
             await expectRefusal(

@@ -1,7 +1,8 @@
 import { CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { Chacha20Poly1305 } from '@hpke/chacha20poly1305';
 import { createHash } from 'crypto';
-import { NodeDhkemX25519HkdfSha256, NodeHkdfSha256 } from '../../crypto/nodeHkdf';
+import { NodeHkdfSha256 } from '../../crypto/nodeHkdf';
+import { NodeDhkemX25519HkdfSha256 } from '../../crypto/nodeHpke';
 
 // Seeded bytes: a failure replays exactly.
 const bytes = (label: string, n: number) => {
@@ -31,6 +32,15 @@ describe('NodeHkdfSha256 equals the stock HKDF-SHA256', () => {
         );
     });
 
+    it('extractAndExpand takes any salt length, as the stock class does', async () => {
+        for (const n of [1, 5, 31, 33, 64, 65, 100]) {
+            const salt = bytes(`s${n}`, n);
+            expect(Buffer.from(await ours.extractAndExpand(salt, bytes('i', 20), bytes('f', 9), 42))).toEqual(
+                Buffer.from(await stock.extractAndExpand(salt, bytes('i', 20), bytes('f', 9), 42)),
+            );
+        }
+    });
+
     it('refuses a salt of the wrong size, as the stock class does', async () => {
         await expect(ours.extract(Buffer.alloc(5), Buffer.alloc(5))).rejects.toThrow(/salt length/);
     });
@@ -41,7 +51,9 @@ describe('NodeHkdfSha256 equals the stock HKDF-SHA256', () => {
         const a = mk(stock);
         const b = mk(ours, new NodeDhkemX25519HkdfSha256());
         const kp = await b.kem.generateKeyPair();
-        const sender = await a.createSenderContext({ recipientPublicKey: kp.publicKey, info: Buffer.from('x') });
+        // Keys cross between the two KEM implementations as bytes (RFC 9180 SerializePublicKey).
+        const recipientPublicKey = await a.kem.deserializePublicKey(await b.kem.serializePublicKey(kp.publicKey));
+        const sender = await a.createSenderContext({ recipientPublicKey, info: Buffer.from('x') });
         const ct = await sender.seal(Buffer.from('hello enclave'), Buffer.from('aad'));
         const recipient = await b.createRecipientContext({
             recipientKey: kp.privateKey,
