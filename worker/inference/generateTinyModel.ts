@@ -6,7 +6,7 @@
  * model for GPU benchmarks (e.g. --embedding 2048 --blocks 12 --ff 5632 --heads 16: ~0.6 B parameters, 2.5 GB of f32; a GGUF file must stay under 4 GB here).
  */
 import { createHash } from 'crypto';
-import { mkdirSync, writeFileSync } from 'fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'fs';
 import { dirname, resolve } from 'path';
 import { buildTinyModel, TINY_MODEL_DEFAULTS } from './tinyModel';
 
@@ -32,6 +32,11 @@ const bytes = buildTinyModel({
     headCountKv: headCount,
 });
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, bytes);
-const sha = createHash('sha256').update(bytes).digest('hex');
+// In pieces: one write(2) takes at most 2 GiB, and the larger benchmark models pass that.
+const fd = openSync(out, 'w');
+for (let at = 0; at < bytes.length; at += 1 << 30) writeSync(fd, bytes, at, Math.min(1 << 30, bytes.length - at));
+closeSync(fd);
+const hash = createHash('sha256');
+for (let at = 0; at < bytes.length; at += 1 << 30) hash.update(bytes.subarray(at, at + (1 << 30)));
+const sha = hash.digest('hex');
 console.log(JSON.stringify({ path: out, bytes: bytes.length, sha256: sha, seed }));

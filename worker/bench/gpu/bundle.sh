@@ -44,9 +44,14 @@ tar -cf "$stage/bundle.tar" \
 cuda="$stage/node_modules/@node-llama-cpp/linux-x64-cuda"
 mkdir -p "$(dirname "$cuda")"
 cp -r node_modules/@node-llama-cpp/linux-x64-cuda "$cuda"
-npx ts-node --transpile-only worker/bench/gpu/pruneFatbin.ts \
-    node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda/libggml-cuda.so \
-    "$cuda/bins/linux-x64-cuda/libggml-cuda.so" --keep "$KEEP"
+# PRUNED_SO: reuse an earlier pruneFatbin.ts output (the PTX recompression takes a few minutes).
+if [ -n "${PRUNED_SO:-}" ]; then
+    cp "$PRUNED_SO" "$cuda/bins/linux-x64-cuda/libggml-cuda.so"
+else
+    npx ts-node --transpile-only worker/bench/gpu/pruneFatbin.ts \
+        node_modules/@node-llama-cpp/linux-x64-cuda/bins/linux-x64-cuda/libggml-cuda.so \
+        "$cuda/bins/linux-x64-cuda/libggml-cuda.so" --keep "$KEEP" --ptx-version "${PTX_VERSION:-9.0}"
+fi
 tar -rf "$stage/bundle.tar" -C "$stage" node_modules/@node-llama-cpp/linux-x64-cuda
 mkdir -p "$stage/bin"
 cp "$(command -v node)" "$stage/bin/node"
