@@ -91,14 +91,17 @@ describe('Claimer', () => {
     });
 
     /** A scripted order: Matched (or as told), holding `heldNet` of our earnings, paid `paid`. */
-    function scripted(over: { state?: number; heldNet?: bigint; paid?: bigint; closeAt?: bigint } = {}) {
+    function scripted(
+        over: { state?: number; heldNet?: bigint; paid?: bigint; closeAt?: bigint; seqno?: number } = {},
+    ) {
         const calls: string[] = [];
         let heldNet = over.heldNet ?? 0n;
-        let seqno = 0;
+        let seqno = over.seqno ?? 0;
+        let state = over.state ?? OrderState.MATCHED;
         const now = BigInt(Math.floor(Date.now() / 1000));
         const chain = {
             orderData: async () => ({
-                state: BigInt(over.state ?? OrderState.MATCHED),
+                state: BigInt(state),
                 seqno: BigInt(seqno),
                 closeAt: over.closeAt ?? 0n,
                 expiresAt: now + 900n,
@@ -122,6 +125,11 @@ describe('Claimer', () => {
             requestPayout: async () => {
                 calls.push('payout');
                 heldNet = 0n;
+            },
+            sendTimeout: async () => {
+                calls.push('timeout');
+                heldNet = 0n;
+                state = OrderState.SETTLED;
             },
             waitFor: async (_what: string, done: () => Promise<boolean>) => {
                 if (!(await done())) throw new Error('did not land');
@@ -150,6 +158,46 @@ describe('Claimer', () => {
         const never = scripted({ heldNet: 2n * min });
         expect(await claimerFor(never.chain, newStore(), 0n).payoutIfWorth(ORDER)).toBe(false);
         expect(never.calls).toEqual([]);
+    });
+
+    it('settles a Closing order past its grace that still holds our earnings, with nothing left to claim', async () => {
+        const now = BigInt(Math.floor(Date.now() / 1000));
+        const held = Gas.CLOSE_GAS + 1n;
+        // closeGrace is 60 s in the scripted config: closed 61 s ago is past the window, 59 s ago is not
+        const inGrace = scripted({ state: OrderState.CLOSING, closeAt: now - 59n, heldNet: held, seqno: 1 });
+        const store = newStore();
+        serve(store, 1, 100);
+        expect(await claimerFor(inGrace.chain, store).claimOrder(ORDER)).toEqual({
+            action: 'none',
+            reason: 'latest receipt already claimed',
+        });
+        expect(inGrace.calls).toEqual([]);
+
+        const past = scripted({ state: OrderState.CLOSING, closeAt: now - 61n, heldNet: held, seqno: 1 });
+        expect(await claimerFor(past.chain, store).claimOrder(ORDER)).toEqual({
+            action: 'none',
+            reason: 'settled after its deadline',
+        });
+        expect(past.calls).toEqual(['timeout']);
+        expect(store.get(ORDER)?.done?.reason).toBe('settled after its deadline');
+    });
+
+    it('leaves held earnings under the Timeout gas to a keeper, and settles when a receipt missed its window', async () => {
+        const now = BigInt(Math.floor(Date.now() / 1000));
+        const small = scripted({ state: OrderState.CLOSING, closeAt: now - 61n, heldNet: Gas.CLOSE_GAS, seqno: 1 });
+        const store = newStore();
+        serve(store, 1, 100);
+        await claimerFor(small.chain, store).claimOrder(ORDER);
+        expect(small.calls).toEqual([]);
+
+        // seqno 2 was served but the window closed before it was claimed: the earlier claim's earnings still move
+        const late = newStore();
+        serve(late, 1, 100);
+        serve(late, 2, 200);
+        const missed = scripted({ state: OrderState.CLOSING, closeAt: now - 61n, heldNet: 10n ** 9n, seqno: 1 });
+        expect(await claimerFor(missed.chain, late).claimOrder(ORDER)).toEqual({ action: 'none', reason: 'too late' });
+        expect(missed.calls).toEqual(['timeout']);
+        expect(late.get(ORDER)?.done?.reason).toBe('claim window closed');
     });
 
     it('a tick claims, then pays out when the held earnings pass the threshold', async () => {

@@ -10,7 +10,7 @@ import { TonClient, WalletContractV5R1 } from '@ton/ton';
 import type { Logger } from 'pino';
 import { Gas } from '../../wrappers/Constants';
 import { NetworkName, NETWORK_ID } from '../../wrappers/networks';
-import { Order, OrderData, storeClaim, storeExternalClaim, storeOrderPayout } from '../../wrappers/Order';
+import { Order, OrderData, storeClaim, storeExternalClaim, storeOrderPayout, storeTimeout } from '../../wrappers/Order';
 import {
     Provider,
     ProviderData,
@@ -429,6 +429,14 @@ export class ChainClient {
             .store(storeOrderPayout({ $$type: 'OrderPayout', queryId: 0n }))
             .endCell();
         await this.send([{ to: order, value: Gas.PAYOUT_GAS, body }], 'payout');
+    }
+
+    /** Timeout from the wallet: settles an order past its deadline (CLOSE_GAS; what gas leaves goes to the client). */
+    async sendTimeout(order: Address): Promise<void> {
+        const body = beginCell()
+            .store(storeTimeout({ $$type: 'Timeout', queryId: 0n }))
+            .endCell();
+        await this.send([{ to: order, value: Gas.CLOSE_GAS, body }], 'timeout');
     }
 
     /** The claim as an external-in message to the Order: authenticated by the enclave signature, no wallet. */

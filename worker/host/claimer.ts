@@ -12,7 +12,8 @@
  */
 import { Address } from '@ton/core';
 import type { Logger } from 'pino';
-import { externalClaimMin, OrderState } from '../../wrappers/Constants';
+import { externalClaimMin, Gas, OrderState } from '../../wrappers/Constants';
+import type { OrderData } from '../../wrappers/Order';
 import { receiptCost } from '../../wrappers/formats/receipt';
 import { uint256ToBuffer } from '../../wrappers/formats/ed25519';
 import { ChainClient, nowSec } from './chain';
@@ -94,6 +95,9 @@ export class Claimer {
                     delta: '0',
                 });
             }
+            // Nothing left to claim, but once the claim window has closed the Order still holds our earnings
+            // until someone settles it: do not wait for a keeper.
+            if (await this.settleIfWorth(order, data)) return { action: 'none', reason: 'settled after its deadline' };
             return { action: 'none', reason: 'latest receipt already claimed' };
         }
         const config = await this.chain.orderConfig(order);
@@ -105,11 +109,13 @@ export class Claimer {
         const closing = state === OrderState.CLOSING;
         const deadline = (closing ? Number(data.closeAt) : Number(data.expiresAt)) + Number(config.closeGrace);
         if (now > deadline) {
-            this.store.recordDone(order, 'claim window closed');
             this.log.error(
                 { order: order.toString(), seqno: latest.seqno },
                 'claim window closed before the receipt was claimed',
             );
+            // The receipts claimed before this one still wait in the Order: settle it to move them.
+            await this.settleIfWorth(order, data);
+            this.store.recordDone(order, 'claim window closed');
             return { action: 'none', reason: 'too late' };
         }
         const cost = min(receiptCost(fieldsOf(latest), data.priceIn, data.priceOut), data.budget);
@@ -203,6 +209,31 @@ export class Claimer {
         });
         this.metrics?.payouts.inc();
         this.log.info({ order: order.toString(), amount: d.heldNet.toString() }, 'payout requested');
+        return true;
+    }
+
+    /**
+     * Timeout from the wallet once the order's claim window (closeAt or expiresAt, plus closeGrace) has passed
+     * and the Order still holds more of our earnings than the Timeout's gas allowance: the settlement forwards
+     * them to the Provider, releases the capacity slot and refunds the client. Anyone may send it, and keepers do
+     * (keeper/market/actions.ts), but the provider's money should not depend on a keeper. Below that amount the
+     * wallet would pay more than it moves; a keeper's Timeout settles those.
+     */
+    async settleIfWorth(order: Address, data?: OrderData | null): Promise<boolean> {
+        const d = data ?? (await this.chain.orderData(order));
+        if (!d) return false;
+        const state = Number(d.state);
+        if ((state !== OrderState.MATCHED && state !== OrderState.CLOSING) || d.heldNet <= Gas.CLOSE_GAS) return false;
+        const { closeGrace } = await this.chain.orderConfig(order);
+        const end = (state === OrderState.CLOSING ? Number(d.closeAt) : Number(d.expiresAt)) + Number(closeGrace);
+        if (nowSec() <= end) return false;
+        await this.chain.sendTimeout(order);
+        await this.chain.waitFor('settlement', async () => {
+            const now = await this.chain.orderData(order);
+            return !now || Number(now.state) !== state;
+        });
+        this.store.recordDone(order, 'settled after its deadline');
+        this.log.info({ order: order.toString(), amount: d.heldNet.toString() }, 'settled the order (Timeout)');
         return true;
     }
 
