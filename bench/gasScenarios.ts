@@ -446,6 +446,7 @@ export async function measureAll(): Promise<GasReport> {
         return { id, order, clientKey, requestHashes: new Map() };
     };
     const match = async (name: string | null, s: Session) => {
+        const { model, expiresAt } = await s.order.getOrderData();
         const doSend = async () => {
             await orderBook.send(
                 via(keeper),
@@ -457,6 +458,8 @@ export async function measureAll(): Promise<GasReport> {
                     provider: provOwner.address,
                     askIn: PRICE_IN,
                     askOut: PRICE_OUT,
+                    model,
+                    expiresAt,
                 },
             );
             return keeper.last!;

@@ -36,10 +36,8 @@ export const Op = {
     BookConfigUpdate: 0x434f0050,
     BookModelUpdate: 0x434f0051,
     OrderInit: 0x434f0060,
-    OrderMatch: 0x434f0061,
     Reserve: 0x434f0070,
     ReserveAccepted: 0x434f0071,
-    ReserveRejected: 0x434f0072,
     OrderPayment: 0x434f0073,
     PaymentReturned: 0x434f0074,
     EnclaveKeyUpdate: 0x434f0075,
@@ -106,7 +104,7 @@ export function describeExitCode(code: number): string {
 
 export const OrderState = {
     OPEN: 0,
-    PENDING: 1,
+    // 1 was PENDING: no longer used (a match reaches the Order once, from the Provider)
     MATCHED: 2,
     CLOSING: 3,
     SETTLED: 4,

@@ -241,11 +241,10 @@ export class CocoonClient {
                 this.store.save(s);
                 return d;
             }
-            if (state !== OrderState.OPEN && state !== OrderState.PENDING) {
+            if (state !== OrderState.OPEN) {
                 throw new ClientError('NO_PROVIDER', `order is ${ORDER_STATE_NAMES[state]}, it will not be matched`);
             }
-            // A pending match is being answered by the provider: give it a little more time.
-            if (Date.now() > deadline && (state === OrderState.OPEN || Date.now() > deadline + 30_000)) {
+            if (Date.now() > deadline) {
                 let refund: Settlement | undefined;
                 try {
                     refund = await this.close(order);

@@ -89,6 +89,8 @@ export class MarketActions {
                 provider: Address.parse(candidate.provider.owner),
                 askIn: BigInt(candidate.ask.priceIn),
                 askOut: BigInt(candidate.ask.priceOut),
+                model: BigInt('0x' + order.model),
+                expiresAt: BigInt(order.expiresAt),
             })(body);
             out.push({ plan, msg: { to: this.orderBook, value: this.policy.matchValue, body: body.endCell() } });
         }

@@ -283,10 +283,22 @@ export async function startHarness(): Promise<Harness> {
             apply(async (b) => {
                 const keeper = await b.treasury('keeper');
                 const book = b.openContract(OrderBook.fromAddress(orderBook));
+                const { model, expiresAt } = await b
+                    .openContract(Order.fromAddress(await book.getOrderAddress(orderId)))
+                    .getOrderData();
                 await book.send(
                     keeper.getSender(),
                     { value: toNano('0.05') },
-                    { $$type: 'MatchOrder', queryId: 0n, orderId, provider: owner, askIn: PRICE_IN, askOut: PRICE_OUT },
+                    {
+                        $$type: 'MatchOrder',
+                        queryId: 0n,
+                        orderId,
+                        provider: owner,
+                        askIn: PRICE_IN,
+                        askOut: PRICE_OUT,
+                        model,
+                        expiresAt,
+                    },
                 );
             }),
         claim: (order, receipt, signature, final) =>

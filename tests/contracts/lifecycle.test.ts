@@ -136,15 +136,22 @@ describe('order lifecycle', () => {
         expect(counters.ordersCompleted).toBe(1n);
     });
 
-    it('refuses a second keeper while a match is in flight and pays only the winner', async () => {
+    it('refuses a second keeper once the order is matched and pays only the winner; the slot is released', async () => {
         const k1 = await m.blockchain.treasury('keeper-1');
         const k2 = await m.blockchain.treasury('keeper-2');
         const order = await createOrder(m);
         const r1 = await matchOrder(m, k1, order, provider);
         const r2 = await matchOrder(m, k2, order, provider);
         expect(r1.transactions).toHaveTransaction({ from: order.contract.address, to: k1.address, op: 0x434f0091 });
-        expect(r2.transactions).toHaveTransaction({ from: order.contract.address, to: k2.address, op: 0x434f0090 });
+        // the Order refuses the second (ReleaseReservation), the Provider frees the slot and refunds the keeper
+        expect(r2.transactions).toHaveTransaction({
+            from: order.contract.address,
+            to: provider.contract.address,
+            op: 0x434f0077,
+        });
+        expect(r2.transactions).toHaveTransaction({ from: provider.contract.address, to: k2.address, op: 0x434f0090 });
         expect((await provider.contract.getProviderData()).live).toBe(1n);
+        expect((await provider.contract.getCounters()).ordersMatched).toBe(1n);
     });
 
     it('expires an unmatched order and refunds everything, match fee included', async () => {

@@ -78,45 +78,171 @@ describe('orders: creation and matching', () => {
         );
     });
 
+    // A refused match leaves the Order and the Provider as they were and returns the keeper's value (less the
+    // network's fees) in a MatchRefused from the Provider: at once when the Provider refuses, after the
+    // Order's ReleaseReservation when the Order refuses (the Provider's lastMatchAt then stays moved: it
+    // only lengthens the bound on its unbonding).
     const refusedMatch = async (
         order: OrderHandle,
         code: number,
         ask: Parameters<typeof matchOrder>[4],
         who: Address,
+        byOrder = false,
     ) => {
         const before = await orderState(order.contract);
-        const pBefore = await providerState(p.contract);
+        type PState = { data: { lastMatchAt: string } };
+        const pBefore = (await providerState(p.contract)) as PState;
         const res = await conserving(m, [keeper.address, order.contract.address, p.contract.address, who], () =>
             matchOrder(m, keeper, order, { ...p, owner: { address: who } as SandboxContract<TreasuryContract> }, ask),
         );
+        expect(res.txs).toHaveTransaction({ from: p.contract.address, to: keeper.address, op: Op.MatchRefused });
         expect(refusalCode(bodiesTo(res.txs, keeper.address, Op.MatchRefused)[0], true)).toBe(code);
         expect(await orderState(order.contract)).toEqual(before);
-        expect(await providerState(p.contract)).toEqual(pBefore);
+        const pAfter = (await providerState(p.contract)) as PState;
+        if (byOrder) {
+            expect(res.txs).toHaveTransaction({
+                from: order.contract.address,
+                to: p.contract.address,
+                op: Op.ReleaseReservation,
+            });
+            expect(pAfter.data.lastMatchAt).toBe(BigInt(m.blockchain.now!).toString());
+            pAfter.data.lastMatchAt = pBefore.data.lastMatchAt;
+        } else {
+            expect(res.txs).not.toHaveTransaction({ to: order.contract.address });
+        }
+        expect(pAfter).toEqual(pBefore);
         // nothing stays anywhere on the way: the keeper paid only the network's fees
         expectOnlyStorage(res, [m.orderBook.address, order.contract.address, p.contract.address]);
         return res;
     };
 
-    it('refuses a keeper ask below the provider ask (ASK_TOO_HIGH) and above the client max; order stays Open', async () => {
-        const order = await createOrder(m, { maxPriceIn: 5000n, maxPriceOut: 5000n });
+    it('the Provider refuses a keeper ask below its ask (ASK_TOO_HIGH): the Order is never reached', async () => {
+        const order = await createOrder(m);
         await refusedMatch(order, ExitCode.ASK_TOO_HIGH, { askIn: PRICE_IN - 1n, askOut: PRICE_OUT }, p.owner.address);
-        await refusedMatch(order, ExitCode.ASK_TOO_HIGH, { askIn: 5001n, askOut: PRICE_OUT }, p.owner.address);
-        await refusedMatch(order, ExitCode.ASK_TOO_HIGH, { askIn: PRICE_IN, askOut: 5001n }, p.owner.address);
+        await refusedMatch(order, ExitCode.ASK_TOO_HIGH, { askIn: PRICE_IN, askOut: PRICE_OUT - 1n }, p.owner.address);
     });
 
-    it('a match to a provider that does not exist bounces: the order reopens and the keeper is refunded', async () => {
+    it('the Order refuses a Provider ask above the client max (ASK_TOO_HIGH); the slot is released', async () => {
+        const lowIn = await createOrder(m, { maxPriceIn: PRICE_IN - 1n, maxPriceOut: PRICE_OUT });
+        await refusedMatch(lowIn, ExitCode.ASK_TOO_HIGH, { askIn: PRICE_IN, askOut: PRICE_OUT }, p.owner.address, true);
+        const lowOut = await createOrder(m, { maxPriceIn: PRICE_IN, maxPriceOut: PRICE_OUT - 1n });
+        await refusedMatch(lowOut, ExitCode.ASK_TOO_HIGH, {}, p.owner.address, true);
+        // a keeper ask above the client max is fine when the Provider's own ask is within it
+        const wide = await createOrder(m, { maxPriceIn: PRICE_IN, maxPriceOut: PRICE_OUT });
+        await matchOrder(m, keeper, wide, p, { askIn: 9999n, askOut: 9999n });
+        const d = await wide.contract.getOrderData();
+        expect([d.state, d.priceIn, d.priceOut]).toEqual([BigInt(OrderState.MATCHED), PRICE_IN, PRICE_OUT]);
+    });
+
+    it('the Order refuses a model or expiry the keeper named that is not its own (BAD_PARAM)', async () => {
         const order = await createOrder(m);
-        const ghost = await m.blockchain.treasury('ghost');
-        const res = await refusedMatch(order, ExitCode.NOT_ACTIVE, {}, ghost.address);
-        expect(res.txs).toHaveTransaction({ to: await m.registry.getProviderAddress(ghost.address), aborted: true });
+        const d = await order.contract.getOrderData();
+        await refusedMatch(
+            order,
+            ExitCode.BAD_PARAM,
+            { expiresAt: d.expiresAt - 1n, model: d.model },
+            p.owner.address,
+            true,
+        );
+        // a model the Provider also serves, not the order's
+        const other = sha256('other-model');
+        await p.contract.send(
+            p.owner.getSender(),
+            { value: toNano('0.05') },
+            {
+                $$type: 'SetAsk',
+                queryId: 0n,
+                model: BigInt('0x' + other.toString('hex')),
+                priceIn: PRICE_IN,
+                priceOut: PRICE_OUT,
+            },
+        );
+        await refusedMatch(
+            order,
+            ExitCode.BAD_PARAM,
+            { model: BigInt('0x' + other.toString('hex')), expiresAt: d.expiresAt },
+            p.owner.address,
+            true,
+        );
+        // a model the Provider does not serve stops at the Provider
+        await refusedMatch(order, ExitCode.MODEL_NOT_SERVED, { model: 1n, expiresAt: d.expiresAt }, p.owner.address);
         await matchOrder(m, keeper, order, p);
         expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.MATCHED));
     });
 
-    it('refuses a match after matchBy (TOO_LATE)', async () => {
+    it('a match to a provider that does not exist bounces to the OrderBook, which keeps and counts the value', async () => {
+        const order = await createOrder(m);
+        const ghost = await m.blockchain.treasury('ghost');
+        const ghostProvider = await m.registry.getProviderAddress(ghost.address);
+        const before = await orderState(order.contract);
+        const value = toNano('0.05');
+        const res = await conserving(m, [keeper.address, order.contract.address, ghostProvider], () =>
+            matchOrder(m, keeper, order, { ...p, owner: ghost }, { value }),
+        );
+        expect(res.txs).toHaveTransaction({ from: m.orderBook.address, to: ghostProvider, aborted: true });
+        expect(res.txs).toHaveTransaction({
+            from: ghostProvider,
+            to: m.orderBook.address,
+            inMessageBounced: true,
+            success: true,
+        });
+        expect(res.txs).not.toHaveTransaction({ to: keeper.address, op: Op.MatchRefused });
+        expect(res.txs).not.toHaveTransaction({ to: order.contract.address });
+        expect((await m.orderBook.getOrderBookData()).matchesBounced).toBe(1n);
+        expect(await orderState(order.contract)).toEqual(before);
+        // the keeper lost what it attached; the OrderBook holds all of it but the network's fees on the way
+        const keeperDelta = res.deltas.get(keeper.address.toRawString())!;
+        expect(keeperDelta < -value).toBe(true);
+        expect(res.deltas.get(m.orderBook.address.toRawString())).toBe(-keeperDelta - res.fees);
+        expect(res.deltas.get(m.orderBook.address.toRawString())! > value - toNano('0.01')).toBe(true);
+        await matchOrder(m, keeper, order, p);
+        expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.MATCHED));
+    });
+
+    it('refuses a ReserveAccepted not sent by the Provider of the owner it names (ACCESS_DENIED)', async () => {
+        const order = await createOrder(m);
+        const d = await order.contract.getOrderData();
+        const stranger = await m.blockchain.treasury('stranger');
+        await expectRefused(
+            m,
+            order.contract.address,
+            ExitCode.ACCESS_DENIED,
+            [stranger.address],
+            () => orderState(order.contract),
+            () =>
+                order.contract.send(
+                    stranger.getSender(),
+                    { value: toNano('0.05') },
+                    {
+                        $$type: 'ReserveAccepted',
+                        queryId: 0n,
+                        orderId: order.id,
+                        priceIn: 1n,
+                        priceOut: 1n,
+                        enclaveKey: 1n,
+                        model: d.model,
+                        expiresAt: d.expiresAt,
+                        keeper: stranger.address,
+                        owner: p.owner.address,
+                    },
+                ),
+        );
+    });
+
+    it('refuses a match after matchBy (TOO_LATE) at the Order; the Provider releases its slot', async () => {
         const order = await createOrder(m, { matchWithin: 60 });
         m.blockchain.now = m.blockchain.now! + 61;
-        await refusedMatch(order, ExitCode.TOO_LATE, {}, p.owner.address);
+        await refusedMatch(order, ExitCode.TOO_LATE, {}, p.owner.address, true);
+    });
+
+    it('refuses a match of a closed order (BAD_STATE) at the Order', async () => {
+        const order = await createOrder(m);
+        await order.contract.send(
+            order.client.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'Close', queryId: 0n },
+        );
+        await refusedMatch(order, ExitCode.BAD_STATE, {}, p.owner.address, true);
     });
 
     it('two keepers race: only the winner is paid the match fee, the loser gets its value back', async () => {
@@ -126,7 +252,7 @@ describe('orders: creation and matching', () => {
             m,
             [keeper.address, k2.address, order.contract.address, p.contract.address],
             async () => {
-                // both in the same block: the second arrives while the first is Pending
+                // both in the same block: the first acceptance matches, the second is released
                 const a = matchOrder(m, keeper, order, p);
                 const b = matchOrder(m, k2, order, p);
                 return [await a, await b];

@@ -393,9 +393,19 @@ describe('provider operations', () => {
             { $$type: 'WithdrawEarnings', queryId: 0n },
             { $$type: 'PushKey', queryId: 0n, orderId: 0n },
             { $$type: 'ProviderRevoked', queryId: 0n, measurement: (await p.contract.getProviderData()).measurement },
-            { $$type: 'Reserve', queryId: 0n, orderId: 0n, model: modelId(), askIn: 99n, askOut: 99n, expiresAt: 1n },
+            {
+                $$type: 'Reserve',
+                queryId: 0n,
+                orderId: 0n,
+                model: modelId(),
+                askIn: 99n,
+                askOut: 99n,
+                expiresAt: 1n,
+                keeper: stranger.address,
+            },
             { $$type: 'OrderPayment', queryId: 0n, orderId: 0n, fee: 0n, final: true, noShow: true },
             { $$type: 'DisputeRefund', queryId: 0n, orderId: 0n, amount: toNano('2'), client: stranger.address },
+            { $$type: 'ReleaseReservation', queryId: 0n, orderId: 0n, exitCode: 0n, keeper: stranger.address },
         ];
         for (const body of bodies) await refuse(ExitCode.ACCESS_DENIED, () => op(stranger, body));
         const terms = await p.contract.getProviderTerms();

@@ -241,8 +241,10 @@ export async function matchOrder(
     keeper: SandboxContract<TreasuryContract>,
     order: OrderHandle,
     provider: ProviderHandle,
-    ask: { askIn?: bigint; askOut?: bigint; value?: bigint } = {},
+    ask: { askIn?: bigint; askOut?: bigint; value?: bigint; model?: bigint; expiresAt?: bigint } = {},
 ): Promise<SendMessageResult> {
+    // The keeper names the order's model and expiry (it indexes them); the Order refuses others.
+    const data = ask.model === undefined || ask.expiresAt === undefined ? await order.contract.getOrderData() : null;
     return m.orderBook.send(
         keeper.getSender(),
         { value: ask.value ?? toNano('0.05') },
@@ -253,6 +255,8 @@ export async function matchOrder(
             provider: provider.owner.address,
             askIn: ask.askIn ?? 10_000n,
             askOut: ask.askOut ?? 20_000n,
+            model: ask.model ?? data!.model,
+            expiresAt: ask.expiresAt ?? data!.expiresAt,
         },
     );
 }

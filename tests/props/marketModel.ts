@@ -456,6 +456,15 @@ export class MarketModel {
             const c = await p.contract.getCounters();
             if (pd.stake < s0 && c.disputesLost === 0n) throw new Error(`provider stake fell without a lost dispute`);
             if (pd.status === BigInt(ProviderStatus.DEACTIVATED)) throw new Error('an attacker deactivated a provider');
+            // 7. a match's reservation is released whenever the Order refuses it: a provider's live count is the
+            //    number of its matched orders still running (none leaked by a refused or raced match)
+            let running = 0n;
+            for (const o of this.orders) {
+                if (o.provider !== p) continue;
+                const st = Number((await o.handle.contract.getOrderData()).state);
+                if (st === OrderState.MATCHED || st === OrderState.CLOSING) running++;
+            }
+            if (pd.live !== running) throw new Error(`provider live ${pd.live} != ${running} running matched orders`);
         }
     }
 

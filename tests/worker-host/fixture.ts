@@ -157,9 +157,19 @@ export async function matchOrder(
     ask: { askIn: bigint; askOut: bigint },
 ): Promise<number> {
     const o = f.client.open(Order.fromAddress(order));
-    const id = (await o.getOrderData()).id;
+    const { id, model, expiresAt } = await o.getOrderData();
     const body = beginCell()
-        .store(storeMatchOrder({ $$type: 'MatchOrder', queryId: 0n, orderId: id, provider: providerWallet, ...ask }))
+        .store(
+            storeMatchOrder({
+                $$type: 'MatchOrder',
+                queryId: 0n,
+                orderId: id,
+                provider: providerWallet,
+                ...ask,
+                model,
+                expiresAt,
+            }),
+        )
         .endCell();
     await f.send(keeper, [{ to: f.orderBook, value: toNano('0.05'), body }]);
     let state = -1;
