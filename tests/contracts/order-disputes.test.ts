@@ -6,13 +6,12 @@ import { loadDisputeRefund, loadOrderPayment } from '../../wrappers/Order';
 import {
     conserving,
     createOrder,
-    deployMarket,
+    marketWithMatchedOrder,
     Market,
     matchOrder,
     OrderHandle,
     ProviderHandle,
     receiptFor,
-    registerProvider,
     sha256,
     signedReceipt,
 } from '../helpers/market';
@@ -34,11 +33,7 @@ import {
 
 describe('order disputes', () => {
     const fixture = snapshotFixture(async () => {
-        const m = await deployMarket();
-        const p = await registerProvider(m, 'p1', { priceIn: 1000n, priceOut: 2000n });
-        const keeper = await m.blockchain.treasury('keeper');
-        const order = await createOrder(m);
-        await matchOrder(m, keeper, order, p);
+        const { m, p, order } = await marketWithMatchedOrder();
         return { m, p, order };
     });
     let m: Market;

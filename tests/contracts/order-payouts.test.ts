@@ -6,13 +6,11 @@ import { loadExcesses, loadOrderPayment, loadOrderRefund } from '../../wrappers/
 import {
     conserving,
     createOrder,
-    deployMarket,
+    marketWithMatchedOrder,
     Market,
-    matchOrder,
     OrderHandle,
     ProviderHandle,
     receiptFor,
-    registerProvider,
     signedReceipt,
 } from '../helpers/market';
 import {
@@ -37,12 +35,8 @@ import {
  */
 describe('order payouts', () => {
     const fixture = snapshotFixture(async () => {
-        const m = await deployMarket();
-        const p = await registerProvider(m, 'p1', { priceIn: 1000n, priceOut: 2000n });
-        const keeper = await m.blockchain.treasury('keeper');
+        const { m, p, keeper, order } = await marketWithMatchedOrder();
         const stranger = await m.blockchain.treasury('stranger');
-        const order = await createOrder(m);
-        await matchOrder(m, keeper, order, p);
         const open = await createOrder(m, { clientName: 'client-open' });
         return { m, p, keeper, stranger, order, open };
     });

@@ -369,3 +369,13 @@ export async function conserving(
     }
     return { deltas, fees, txs };
 }
+
+/** The common starting point of the Order tests: provider 'p1' at 1000/2000 nanoTON per token, one order matched to it. */
+export async function marketWithMatchedOrder() {
+    const m = await deployMarket();
+    const p = await registerProvider(m, 'p1', { priceIn: 1000n, priceOut: 2000n });
+    const keeper = await m.blockchain.treasury('keeper');
+    const order = await createOrder(m);
+    await matchOrder(m, keeper, order, p);
+    return { m, p, keeper, order };
+}
