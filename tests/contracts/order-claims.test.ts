@@ -216,7 +216,6 @@ describe('orders: creation and matching', () => {
                     {
                         $$type: 'ReserveAccepted',
                         queryId: 0n,
-                        orderId: order.id,
                         priceIn: 1n,
                         priceOut: 1n,
                         enclaveKey: 1n,
