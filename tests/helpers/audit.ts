@@ -61,7 +61,7 @@ export function bodiesTo(txs: BlockchainTransaction[], to: Address, op: number):
         .map((msg) => msg!.body);
 }
 
-/** exitCode field of a MatchRefused / ReserveRejected / RegistrationRefused body (after op and query id). */
+/** exitCode field of a MatchRefused / RegistrationRefused body (after op and query id). */
 export function refusalCode(body: Cell, skipOrderId: boolean): number {
     const s = body.beginParse();
     s.loadUint(32);
