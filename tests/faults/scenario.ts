@@ -22,7 +22,8 @@ import { NETWORK_ID } from '../../wrappers/networks';
 import { loadClaim, loadExternalClaim, Order, OrderData } from '../../wrappers/Order';
 import { receiptCost, receiptFromCell } from '../../wrappers/formats/receipt';
 import { uint256ToBuffer } from '../../wrappers/formats/ed25519';
-import { MarketFixture, startMarket } from '../worker-host/fixture';
+import { prng } from '../helpers/audit';
+import { MarketFixture, startMarket, workerConfigFor } from '../worker-host/fixture';
 import { ChaosProxy } from './proxy';
 import { Supervised } from './procs';
 import { toStoredReceipt } from '../../client/sdk/session';
@@ -30,18 +31,6 @@ import { toStoredReceipt } from '../../client/sdk/session';
 export const PRICE_IN = 10_000n;
 export const PRICE_OUT = 100_000n;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32: the whole fault plan comes from one seed, printed so a failure replays. */
-export function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
 
 async function freePort(): Promise<number> {
     const s = createServer();
@@ -160,30 +149,22 @@ export async function runFaultScenario(opts: ScenarioOptions): Promise<FaultRepo
     const workerConfig = join(dir, 'worker.json');
     writeFileSync(
         workerConfig,
-        JSON.stringify({
-            network: 'localnet',
-            endpoint: proxy.url,
-            registry: f.registry.toString(),
-            teeMode: 'simulated',
-            dataDir: f.dataDir,
-            models: [
+        JSON.stringify(
+            workerConfigFor(
+                f,
+                { priceIn: PRICE_IN, priceOut: PRICE_OUT },
                 {
-                    path: f.modelPath,
-                    sha256: f.modelSha256,
-                    priceIn: PRICE_IN.toString(),
-                    priceOut: PRICE_OUT.toString(),
+                    endpoint: proxy.url,
+                    capacity: 16,
+                    listen: { host: '127.0.0.1', port: workerPort },
+                    verifiers: [verifierUrl],
+                    claim: { intervalMs: 1000, external: true, externalMin: '10000000', safetySec: 3 },
+                    threads: 1,
+                    gpu: false,
+                    logLevel: 'info',
                 },
-            ],
-            capacity: 16,
-            listen: { host: '127.0.0.1', port: workerPort },
-            verifiers: [verifierUrl],
-            stake: '2',
-            claim: { intervalMs: 1000, external: true, externalMin: '10000000', safetySec: 3 },
-            withdrawIntervalMs: 0,
-            threads: 1,
-            gpu: false,
-            logLevel: 'info',
-        }),
+            ),
+        ),
     );
     const keeper = new Supervised(
         'keeper',

@@ -19,7 +19,7 @@ import { parseConfig } from '../../worker/host/config';
 import { RunningWorker, startWorker } from '../../worker/host/worker';
 import { OrderState } from '../../wrappers/Constants';
 import { Order } from '../../wrappers/Order';
-import { MarketFixture, startMarket, waitUntil } from '../worker-host/fixture';
+import { MarketFixture, startMarket, waitUntil, workerConfigFor } from '../worker-host/fixture';
 
 /**
  * The gateway end to end, driven by the official `openai` package: an in-process localnet with the market
@@ -49,27 +49,13 @@ beforeAll(async () => {
     f = await startMarket();
     engine = await LlamaEngine.load({ modelPath: f.modelPath, gpu: false, threads: 1 });
     worker = await startWorker(
-        parseConfig({
-            network: 'localnet',
-            endpoint: f.localnet.url,
-            registry: f.registry.toString(),
-            teeMode: 'simulated',
-            dataDir: f.dataDir,
-            models: [
-                {
-                    path: f.modelPath,
-                    sha256: f.modelSha256,
-                    priceIn: PRICE_IN.toString(),
-                    priceOut: PRICE_OUT.toString(),
-                },
-            ],
-            capacity: 4,
-            listen: { host: '127.0.0.1', port: 0 },
-            stake: '2',
-            claim: { intervalMs: 60_000, externalMin: '10000000' },
-            withdrawIntervalMs: 0,
-            logLevel: 'silent',
-        }),
+        parseConfig(
+            workerConfigFor(
+                f,
+                { priceIn: PRICE_IN, priceOut: PRICE_OUT },
+                { claim: { intervalMs: 60_000, externalMin: '10000000' } },
+            ),
+        ),
         {
             verifiers: [f.localVerifier()],
             mnemonic: f.wallets[1].mnemonic,

@@ -22,6 +22,7 @@ import { WalletSender } from '../../market/walletSender';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../../wrappers/formats/ed25519';
 import { createHash } from 'crypto';
 import { CocoonTonClient } from '../../wrappers/tonClient';
+import type { WorkerConfigInput } from '../../worker/host/config';
 
 export const NETWORK = NETWORK_ID.localnet;
 
@@ -51,6 +52,38 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, timeou
 }
 
 /** `port`: a fixed localnet port (child processes reach the chain there); default any free port. */
+/**
+ * The worker config the localnet tests start from: simulated TEE, the fixture's tiny model at the given prices,
+ * four slots, any free port, no background withdrawals, silent logs. `over` replaces whole top-level keys.
+ */
+export function workerConfigFor(
+    f: MarketFixture,
+    prices: { priceIn: bigint; priceOut: bigint },
+    over: Partial<WorkerConfigInput> = {},
+): WorkerConfigInput {
+    return {
+        network: 'localnet',
+        endpoint: f.localnet.url,
+        registry: f.registry.toString(),
+        teeMode: 'simulated',
+        dataDir: f.dataDir,
+        models: [
+            {
+                path: f.modelPath,
+                sha256: f.modelSha256,
+                priceIn: prices.priceIn.toString(),
+                priceOut: prices.priceOut.toString(),
+            },
+        ],
+        capacity: 4,
+        listen: { host: '127.0.0.1', port: 0 },
+        stake: '2',
+        withdrawIntervalMs: 0,
+        logLevel: 'silent',
+        ...over,
+    };
+}
+
 export async function startMarket(opts: { port?: number; params?: Partial<Params> } = {}): Promise<MarketFixture> {
     const dataDir = mkdtempSync(join(tmpdir(), 'cocoon-worker-host-'));
     const modelPath = join(dataDir, 'tiny.gguf');

@@ -18,7 +18,7 @@ import { Provider } from '../../wrappers/Provider';
 import { receiptCost, receiptFromCell, verifyReceipt } from '../../wrappers/formats/receipt';
 import { bufferToUint256 } from '../../wrappers/formats/ed25519';
 import { LastReceipt, TestClient } from '../worker/helpers';
-import { createOrder, MarketFixture, matchOrder, startMarket } from './fixture';
+import { createOrder, MarketFixture, matchOrder, startMarket, workerConfigFor } from './fixture';
 
 const PRICE_IN = 100_000n;
 const PRICE_OUT = 200_000n;
@@ -69,22 +69,13 @@ async function post(w: RunningWorker, order: Address, req: Awaited<ReturnType<Te
 beforeAll(async () => {
     f = await startMarket();
     engine = await LlamaEngine.load({ modelPath: f.modelPath, gpu: false, threads: 1 });
-    config = parseConfig({
-        network: 'localnet',
-        endpoint: f.localnet.url,
-        registry: f.registry.toString(),
-        teeMode: 'simulated',
-        dataDir: f.dataDir,
-        models: [
-            { path: f.modelPath, sha256: f.modelSha256, priceIn: PRICE_IN.toString(), priceOut: PRICE_OUT.toString() },
-        ],
-        capacity: 4,
-        listen: { host: '127.0.0.1', port: 0 },
-        stake: '2',
-        claim: { intervalMs: 60_000, externalMin: '10000000' },
-        withdrawIntervalMs: 0,
-        logLevel: 'silent',
-    });
+    config = parseConfig(
+        workerConfigFor(
+            f,
+            { priceIn: PRICE_IN, priceOut: PRICE_OUT },
+            { claim: { intervalMs: 60_000, externalMin: '10000000' } },
+        ),
+    );
 }, 60_000);
 
 afterAll(async () => {
