@@ -226,6 +226,16 @@ export async function measureAll(): Promise<GasReport> {
         const txs = res.transactions;
         if (txs.length === 0) throw new Error(`${name}: no transaction`);
         findings.push(...assertAllSucceeded(name, txs, wallets));
+        if (process.env.GAS_TRACE) {
+            // Per-transaction breakdown for whoever is hunting gas: GAS_TRACE=1 npm run bench:gas
+            const parts = txs.map((tx) => {
+                const op = tx.inMessage?.body.beginParse();
+                const code = op && op.remainingBits >= 32 ? op.loadUint(32).toString(16) : '-';
+                const who = wallets.has(addressOf(tx).toRawString()) ? 'wallet' : addressOf(tx).toRawString().slice(0, 8);
+                return `${who}:${code}:${gasOf(tx)}`;
+            });
+            console.log(`${name}: ${parts.join(' -> ')}`);
+        }
         for (const tx of txs) {
             const a = addressOf(tx);
             if (!before.has(a.toRawString())) {
