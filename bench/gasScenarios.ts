@@ -231,7 +231,9 @@ export async function measureAll(): Promise<GasReport> {
             const parts = txs.map((tx) => {
                 const op = tx.inMessage?.body.beginParse();
                 const code = op && op.remainingBits >= 32 ? op.loadUint(32).toString(16) : '-';
-                const who = wallets.has(addressOf(tx).toRawString()) ? 'wallet' : addressOf(tx).toRawString().slice(0, 8);
+                const who = wallets.has(addressOf(tx).toRawString())
+                    ? 'wallet'
+                    : addressOf(tx).toRawString().slice(0, 8);
                 return `${who}:${code}:${gasOf(tx)}`;
             });
             console.log(`${name}: ${parts.join(' -> ')}`);

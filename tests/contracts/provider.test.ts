@@ -1,8 +1,8 @@
-import { Address, toNano } from '@ton/core';
+import { Address, beginCell, toNano } from '@ton/core';
 import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import '@ton/test-utils';
 import { ExitCode, Gas, Op, OrderState, ProviderStatus } from '../../wrappers/Constants';
-import { Provider } from '../../wrappers/Provider';
+import { Provider, storeProviderTerms } from '../../wrappers/Provider';
 import { Registry } from '../../wrappers/Registry';
 import { rawSignaturesToCell, signCert } from '../../wrappers/formats/certificate';
 import {
@@ -153,6 +153,35 @@ describe('provider registration', () => {
         expect(data.prevEnclaveKey).toBe(bufferToUint256(enclave.publicKey));
         expect(data.certValidUntil).toBe(BigInt(renewal.validUntil));
         expect(data.stake).toBe(toNano('2'));
+    });
+
+    it('a Provider its owner deploys before registering starts zeroed, then registers', async () => {
+        // Its attestation info and counters start as cells built at compile time (zeroInfo, zeroCounters in
+        // provider.tact): the getters parse them as the zeroed structs, and a registration fills them in.
+        const early = m.blockchain.openContract(await Provider.fromInit(m.registry.address, owner.address));
+        expect(early.address).toEqualAddress(await m.registry.getProviderAddress(owner.address));
+        const d = await early.send(
+            owner.getSender(),
+            { value: toNano('0.05') },
+            { $$type: 'SetCapacity', queryId: 0n, capacity: 2n },
+        );
+        expect(d.transactions).toHaveTransaction({ to: early.address, deploy: true, success: true });
+        expect(await early.getRegistered()).toBe(false);
+        const { $$type: _t, registry: _r, owner: _o, capacity, status, ...zeroed } = await early.getProviderData();
+        expect(capacity).toBe(2n);
+        expect(status).toBe(BigInt(ProviderStatus.ACTIVE));
+        expect(Object.entries(zeroed).filter(([, v]) => v !== 0n && v !== false && v !== '')).toEqual([]);
+        const { $$type: _c, ...counters } = await early.getCounters();
+        expect(Object.values(counters)).toEqual([0n, 0n, 0n, 0n, 0n, 0n]);
+
+        const cert = makeCert(m, owner.address, enclave);
+        const r = await sendRegister(m, owner, cert, certSignatures(m, cert));
+        expect(r.transactions).toHaveTransaction({ to: early.address, success: true });
+        const data = await early.getProviderData();
+        expect(data.enclaveKey).toBe(bufferToUint256(enclave.publicKey));
+        expect(data.registeredAt).toBe(BigInt(m.blockchain.now!));
+        expect(data.stake).toBe(toNano('2'));
+        expect(await early.getRegistered()).toBe(true);
     });
 
     it('refuses a renewal with a lower validUntil by RegistrationRefused to the owner, value returned', async () => {
@@ -420,7 +449,7 @@ describe('provider operations', () => {
             attestedUntil: 4_000_000_000n,
             tcbStatus: 0n,
             quoteHash: 0n,
-            terms,
+            terms: beginCell().store(storeProviderTerms(terms)).endCell(),
         };
         await refuse(ExitCode.ACCESS_DENIED, () => op(stranger, attest));
     });

@@ -1,8 +1,11 @@
 import { Address, beginCell, toNano } from '@ton/core';
-import { SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
+import { Blockchain, SandboxContract, SendMessageResult, TreasuryContract } from '@ton/sandbox';
 import '@ton/test-utils';
 import { ExitCode, Op } from '../../wrappers/Constants';
+import { OrderBook } from '../../wrappers/OrderBook';
 import { Registry } from '../../wrappers/Registry';
+import { defaultParams } from '../../wrappers/params';
+import { installMarketLibraries } from '../../market/libraries';
 import {
     certSignatures,
     createOrder,
@@ -11,6 +14,7 @@ import {
     Market,
     matchOrder,
     MEASUREMENT,
+    NETWORK,
     registerProvider,
     seededKeyPair,
     sha256,
@@ -333,5 +337,60 @@ describe('registry governance', () => {
         expect(reg.transactions).toHaveTransaction({ to: registry.address, exitCode: ExitCode.NOT_SETUP });
         expect((await registry.getRegistryData()).configured).toBe(false);
         expect(now).toBe(T0 + TIMELOCK);
+    });
+});
+
+describe('registry before Setup', () => {
+    it('reads its compile-time initial config, deploys its OrderBook where it said, then takes Setup', async () => {
+        // A Registry can be deployed by its owner's TransferOwnership before Setup: its config is then the
+        // initialConfig() cell of registry.tact (Params zeroed, verifierK 1), and its OrderBook address is
+        // computed by the getter until Setup deploys the OrderBook there.
+        const blockchain = await Blockchain.create();
+        await installMarketLibraries(blockchain);
+        blockchain.now = T0;
+        const owner = await blockchain.treasury('owner');
+        const next = await blockchain.treasury('next-owner');
+        const registry = blockchain.openContract(await Registry.fromInit(owner.address, BigInt(NETWORK), 7n));
+        const t = await registry.send(
+            owner.getSender(),
+            { value: toNano('0.1') },
+            { $$type: 'TransferOwnership', queryId: 0n, newOwner: next.address },
+        );
+        expect(t.transactions).toHaveTransaction({ to: registry.address, deploy: true, success: true });
+        const before = await registry.getRegistryData();
+        expect(before.configured).toBe(false);
+        expect(before.pendingOwner).toEqualAddress(next.address);
+        expect(before.pendingParams).toBeNull();
+        expect(before.pendingParamsAt).toBe(0n);
+        expect([before.measurementCount, before.modelCount, before.verifierCount]).toEqual([0n, 0n, 0n]);
+        const { $$type: _t, treasury, verifierK, ...zeros } = before.params;
+        expect(treasury).toEqualAddress(new Address(0, Buffer.alloc(32)));
+        expect(verifierK).toBe(1n);
+        expect(Object.values(zeros)).toEqual(Array(12).fill(0n));
+        expect((await registry.getVerifiers()).size).toBe(0);
+        expect((await registry.getModels()).size).toBe(0);
+        const book = await registry.getOrderBookAddress();
+        expect(before.orderBook).toEqualAddress(book);
+
+        const treasuryWallet = await blockchain.treasury('treasury');
+        const params = defaultParams('localnet', treasuryWallet.address);
+        const s = await registry.send(
+            owner.getSender(),
+            { value: toNano('1') },
+            { $$type: 'Setup', queryId: 0n, params },
+        );
+        expect(s.transactions).toHaveTransaction({ from: registry.address, to: book, deploy: true, success: true });
+        const after = await registry.getRegistryData();
+        expect(after.configured).toBe(true);
+        expect(after.orderBook).toEqualAddress(book);
+        expect(after.pendingOwner).toEqualAddress(next.address);
+        const { treasury: paidTo, ...rest } = after.params;
+        expect(paidTo).toEqualAddress(treasuryWallet.address);
+        expect(rest).toEqual({ ...params, treasury: undefined, $$type: 'Params' });
+        const ob = blockchain.openContract(OrderBook.fromAddress(book));
+        const data = await ob.getOrderBookData();
+        expect(data.configured).toBe(true);
+        expect(data.config.registry).toEqualAddress(registry.address);
+        expect(data.config.matchFee).toBe(params.matchFee);
     });
 });
