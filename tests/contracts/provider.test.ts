@@ -4,7 +4,7 @@ import '@ton/test-utils';
 import { ExitCode, Gas, Op, OrderState, ProviderStatus } from '../../wrappers/Constants';
 import { Provider, storeProviderTerms } from '../../wrappers/Provider';
 import { Registry } from '../../wrappers/Registry';
-import { rawSignaturesToCell, signCert } from '../../wrappers/formats/certificate';
+import { certToCell, rawSignaturesToCell, signCert } from '../../wrappers/formats/certificate';
 import {
     certSignatures,
     conserving,
@@ -442,13 +442,8 @@ describe('provider operations', () => {
             $$type: 'ProviderAttest' as const,
             queryId: 0n,
             stake: 0n,
-            measurement: 1n,
-            enclaveKey: 1n,
-            x25519Key: 1n,
-            certValidUntil: 4_000_000_000n,
             attestedUntil: 4_000_000_000n,
-            tcbStatus: 0n,
-            quoteHash: 0n,
+            cert: certToCell(makeCert(m, stranger.address, seededKeyPair('enclave:stranger'))),
             terms: beginCell().store(storeProviderTerms(terms)).endCell(),
         };
         await refuse(ExitCode.ACCESS_DENIED, () => op(stranger, attest));
