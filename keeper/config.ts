@@ -53,8 +53,11 @@ export const configSchema = z
         pollIntervalMs: int(100).default(2000),
         /** Attached to each MatchOrder: MATCH_GAS plus a margin; what the cascade does not burn comes back. */
         matchValue: coins.default(Gas.MATCH_GAS + toNano('0.01')),
-        /** Gas one match burns (measured on localnet: ~0.031 TON, docs/KEEPER.md); compared with the order's fee. */
-        matchCostEstimate: coins.default(toNano('0.032')),
+        /**
+         * What one match costs its keeper (network cost of the whole chain with a W5R1 wallet, measured by
+         * `npm run bench:gas`: keeper.matchOrder, ~0.018 TON, plus headroom); compared with the order's fee.
+         */
+        matchCostEstimate: coins.default(toNano('0.022')),
         /** false: never match an order whose match fee is below the expected gas cost. */
         spendAboveFee: boolish.default(false),
         /** Refunds are a service paid from the keeper's gas (a Timeout's value joins the refund). */
