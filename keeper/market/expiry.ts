@@ -1,7 +1,7 @@
 /**
- * Which orders a Timeout would move now, with the exact deadlines of Order.receive(Timeout): an early Timeout
- * fails (TOO_EARLY) and burns the keeper's gas, so the keeper sends one only past the deadline plus a margin
- * for clock skew between this machine and the chain.
+ * Which orders a Timeout would move now, with the exact deadlines of the Order's Timeout handler
+ * (contracts/order.tolk): an early Timeout fails (TOO_EARLY) and burns the keeper's gas, so the keeper sends one
+ * only past the deadline plus a margin for clock skew between this machine and the chain.
  */
 import { OrderState } from '../../wrappers/Constants';
 import { OrderView } from '../types';

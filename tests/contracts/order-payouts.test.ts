@@ -212,9 +212,10 @@ describe('order payouts', () => {
         expect(min).toBe(externalClaimFee(true) + Gas.ORDER_RELEASE_VALUE);
         const before = await orderState(order.contract);
         const bal = await balance(order);
-        // 0.016 TON: above the fee and margin, below what the payment needs
-        const small = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 5_000n, tokensOut: 5_500n }), p.enclave);
-        expect(5_000n * 1000n + 5_500n * 2000n).toBeLessThan(min);
+        // 0.015 TON: above the fee and margin, below what the payment needs
+        const small = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 5_000n, tokensOut: 5_000n }), p.enclave);
+        expect(5_000n * 1000n + 5_000n * 2000n).toBeLessThan(min);
+        expect(5_000n * 1000n + 5_000n * 2000n).toBeGreaterThan(externalClaimFee(true) + Gas.EXTERNAL_CLAIM_MARGIN);
         await expect(order.contract.sendExternal({ $$type: 'ExternalClaim', ...small, final: true })).rejects.toThrow();
         expect(await orderState(order.contract)).toEqual(before);
         expect(await balance(order)).toBe(bal);
