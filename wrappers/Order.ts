@@ -39,9 +39,9 @@ import {
     storeTopUp,
     Timeout,
     TopUp,
-} from '../build/Registry/tact_OrderBook';
+} from '../build/Registry/tact_Registry';
 
-export * from '../build/Registry/tact_OrderBook';
+export * from '../build/Registry/tact_Registry';
 
 let code: Cell | undefined;
 

@@ -1,7 +1,8 @@
-// Registry.tact imports every other Tact contract, so this one compile emits Registry, Provider, OrderBook and
-// Librarian (wrappers/<Name>.ts re-export each). The Order is Tolk (wrappers/Order.compile.ts): it is compiled
-// first, and its code hash written to contracts/order_code.tact, which order_address.tact and the OrderBook
-// use to derive Order addresses.
+// Registry.tact imports every other Tact contract, so this one compile emits Registry, Provider and Librarian
+// (wrappers/<Name>.ts re-export each). The Order and the OrderBook are Tolk (wrappers/Order.compile.ts,
+// OrderBook.compile.ts): the OrderBook is compiled first (and the Order before it, whose code hash goes to
+// contracts/order_code.tact for order_address.tact), and its code written to contracts/order_book_code.tact,
+// from which the Registry deploys it and derives its address.
 import { compile as compileContract, CompilerConfig } from '@ton/blueprint';
 import { promises as fs } from 'fs';
 import path from 'path';
@@ -14,12 +15,12 @@ export const compile: CompilerConfig = {
         external: true,
     },
     preCompileHook: async () => {
-        const code = await compileContract('Order');
+        const code = await compileContract('OrderBook');
         const root = path.join(__dirname, '..');
         const hash = code.hash();
         await fs.mkdir(path.join(root, 'build'), { recursive: true });
         await fs.writeFile(
-            path.join(root, 'build', 'Order.compiled.json'),
+            path.join(root, 'build', 'OrderBook.compiled.json'),
             JSON.stringify({
                 hash: hash.toString('hex'),
                 hashBase64: hash.toString('base64'),
@@ -27,9 +28,13 @@ export const compile: CompilerConfig = {
             }),
         );
         await fs.writeFile(
-            path.join(root, 'contracts', 'order_code.tact'),
-            '// Written by the build (wrappers/Registry.compile.ts) from contracts/order.tolk: do not edit.\n' +
-                `const ORDER_CODE_HASH: Int = 0x${hash.toString('hex')};\n`,
+            path.join(root, 'contracts', 'order_book_code.tact'),
+            '// Written by the build (wrappers/Registry.compile.ts) from contracts/order_book.tolk: do not edit.\n' +
+                '\n' +
+                "// The OrderBook's code (the Registry deploys it and derives its address).\n" +
+                'asm fun orderBookCode(): Cell {\n' +
+                `    B{${code.toBoc().toString('hex')}} B>boc PUSHREF\n` +
+                '}\n',
         );
     },
 };
