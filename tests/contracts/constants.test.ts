@@ -23,9 +23,9 @@ function tactOpcodes(): Map<string, number> {
     return out;
 }
 
-/** The Tolk Order's copies of the Tact constants (contracts/order.tolk): `const NAME = value`. */
-function tolkConstants(): Map<string, bigint> {
-    const src = readFileSync(join(contracts, 'order.tolk'), 'utf8');
+/** A Tolk contract's copies of the Tact constants (contracts/order.tolk, order_book.tolk): `const NAME = value`. */
+function tolkConstants(file = 'order.tolk'): Map<string, bigint> {
+    const src = readFileSync(join(contracts, file), 'utf8');
     const out = new Map<string, bigint>();
     for (const m of src.matchAll(/^const (\w+) = (ton\("([\d.]+)"\)|0x[0-9a-f]+|\d+)$/gim)) {
         out.set(m[1], m[3] !== undefined ? toNano(m[3]) : BigInt(m[2]));
@@ -33,9 +33,9 @@ function tolkConstants(): Map<string, bigint> {
     return out;
 }
 
-/** The Tolk Order's message structs: `struct (0x...) Name`. */
-function tolkOpcodes(): Map<string, number> {
-    const src = readFileSync(join(contracts, 'order.tolk'), 'utf8');
+/** A Tolk contract's message structs: `struct (0x...) Name`. */
+function tolkOpcodes(file = 'order.tolk'): Map<string, number> {
+    const src = readFileSync(join(contracts, file), 'utf8');
     const out = new Map<string, number>();
     for (const m of src.matchAll(/^struct \((0x[0-9a-f]+)\) (\w+)/gim)) out.set(m[2], Number(m[1]));
     return out;
@@ -54,6 +54,20 @@ describe('wrappers/Constants.ts mirrors the contracts', () => {
         const ops = tactOpcodes();
         const tolkOps = tolkOpcodes();
         expect(tolkOps.size).toBe(11);
+        for (const [name, op] of tolkOps) expect({ name, op: ops.get(name) }).toEqual({ name, op });
+    });
+
+    it("the Tolk OrderBook's constants and opcodes are the Tact ones", () => {
+        const tolk = tolkConstants('order_book.tolk');
+        expect(tolk.size).toBeGreaterThan(10);
+        const ops = tactOpcodes();
+        for (const [k, v] of tolk) {
+            if (k.startsWith('SEND_') || k === 'ERR_INVALID_MESSAGE') continue; // TVM send modes, Tact's own 130
+            if (k === 'RESERVE_OPCODE') expect(Number(v)).toBe(ops.get('Reserve'));
+            else expect({ k, v: consts.get(k) }).toEqual({ k, v });
+        }
+        const tolkOps = tolkOpcodes('order_book.tolk');
+        expect(tolkOps.size).toBe(4);
         for (const [name, op] of tolkOps) expect({ name, op: ops.get(name) }).toEqual({ name, op });
     });
 

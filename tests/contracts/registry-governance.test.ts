@@ -393,4 +393,75 @@ describe('registry before Setup', () => {
         expect(data.config.registry).toEqualAddress(registry.address);
         expect(data.config.matchFee).toBe(params.matchFee);
     });
+
+    it('an OrderBook deployed at its address by someone else before Setup takes nothing but the Registry', async () => {
+        // The Tolk OrderBook starts from Tact's lazy-init data (a 0 bit, the Registry): whoever deploys it there
+        // first, it refuses orders and matches (NOT_SETUP), updates not from the Registry (ACCESS_DENIED) and
+        // any other message (130), as the Tact OrderBook did; Setup then deploys it as usual.
+        const blockchain = await Blockchain.create();
+        await installMarketLibraries(blockchain);
+        blockchain.now = T0;
+        const owner = await blockchain.treasury('owner');
+        const stranger = await blockchain.treasury('stranger');
+        const registry = blockchain.openContract(await Registry.fromInit(owner.address, BigInt(NETWORK), 7n));
+        const ob = blockchain.openContract(await OrderBook.fromInit(registry.address));
+        await registry.send(
+            owner.getSender(),
+            { value: toNano('0.1') },
+            { $$type: 'TransferOwnership', queryId: 0n, newOwner: owner.address },
+        );
+        expect(await registry.getOrderBookAddress()).toEqualAddress(ob.address);
+        const send = (value: bigint, body: ReturnType<typeof beginCell>) =>
+            stranger.send({ to: ob.address, value, init: ob.init, bounce: false, body: body.endCell() });
+        const refused = async (code: number, body: ReturnType<typeof beginCell>) => {
+            const r = await send(toNano('1'), body);
+            expect(r.transactions).toHaveTransaction({ from: stranger.address, to: ob.address, exitCode: code });
+        };
+        const order = beginCell()
+            .storeUint(Op.CreateOrder, 32)
+            .storeUint(0, 64)
+            .storeUint(1, 256)
+            .storeUint(2, 256)
+            .storeCoins(1)
+            .storeCoins(1)
+            .storeUint(T0 + 10, 32)
+            .storeUint(60, 32)
+            .storeUint(T0 + 100, 32);
+        await refused(ExitCode.NOT_SETUP, order);
+        const match = beginCell()
+            .storeUint(Op.MatchOrder, 32)
+            .storeUint(0, 64)
+            .storeUint(0, 64)
+            .storeAddress(stranger.address)
+            .storeCoins(1)
+            .storeCoins(1)
+            .storeUint(2, 256)
+            .storeUint(T0 + 100, 32);
+        await refused(ExitCode.NOT_SETUP, match);
+        await refused(
+            ExitCode.ACCESS_DENIED,
+            beginCell().storeUint(Op.BookConfigUpdate, 32).storeRef(beginCell().storeUint(1, 8).endCell()),
+        );
+        await refused(
+            ExitCode.ACCESS_DENIED,
+            beginCell().storeUint(Op.BookModelUpdate, 32).storeUint(2, 256).storeUint(0, 32).storeBit(false),
+        );
+        await refused(130, beginCell().storeUint(0x12345678, 32));
+        await refused(130, beginCell());
+
+        const treasuryWallet = await blockchain.treasury('treasury');
+        const params = defaultParams('localnet', treasuryWallet.address);
+        const s = await registry.send(
+            owner.getSender(),
+            { value: toNano('1') },
+            { $$type: 'Setup', queryId: 0n, params },
+        );
+        expect(s.transactions).toHaveTransaction({ from: registry.address, to: ob.address, success: true });
+        const data = await ob.getOrderBookData();
+        expect(data.configured).toBe(true);
+        expect(data.registry).toEqualAddress(registry.address);
+        expect([data.nextOrderId, data.matchesForwarded, data.matchesBounced]).toEqual([0n, 0n, 0n]);
+        expect(await ob.getModelActivatesAt(2n)).toBe(0n);
+        expect(await ob.getOrderAddress(0n)).toBeInstanceOf(Address);
+    });
 });
