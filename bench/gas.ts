@@ -110,6 +110,7 @@ export function renderGasFigures(report: GasReport, lib: LibraryStorage): string
     const ops = report.operations;
     const sc = report.scenarios as {
         settledSession: SettledSession;
+        settledSessionWalletClose: { networkCost: number; gas: number };
         furtherClaim: FurtherClaim;
         lockedBeyondBudget: LockedBeyondBudget;
         heaviestChain: HeaviestChain;
@@ -164,9 +165,14 @@ export function renderGasFigures(report: GasReport, lib: LibraryStorage): string
     L.push('| scenario | ours | target | reference (Cocoon, Tolk) |');
     L.push('|---|---|---|---|');
     L.push(
-        `| settled session: create → match → Close → final ExternalClaim of ${int(claimTokens)} tokens (settles, refunds) | ` +
+        `| settled session: create → match → the client's ExternalClose → final ExternalClaim of ${int(claimTokens)} tokens (settles, refunds) | ` +
             `**${ton(s.networkCost)} TON**, ${int(s.gas)} gas | < 0.04 TON ${mark(s.meetsTarget)} | ` +
             `${REFERENCE.session.ton} TON, ${int(REFERENCE.session.gas)} gas (ours ${vsRef(s.networkCost, REFERENCE.session.ton)}) |`,
+    );
+    const wc = sc.settledSessionWalletClose;
+    L.push(
+        `| — the same with Close sent from the client's wallet | ${ton(wc.networkCost)} TON, ${int(wc.gas)} gas | ` +
+            `< 0.04 TON ${mark(wc.networkCost < 40_000_000)} | |`,
     );
     L.push(
         `| — paid by the client (create, close) | ${ton(s.byPayer.client)} TON, plus the ${ton(matchFee)} TON match fee its deposit pays the keeper | | |`,

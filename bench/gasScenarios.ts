@@ -21,6 +21,7 @@ import { externalClaimMin } from '../wrappers/Constants';
 import { certToCell, signCert, signaturesToCell } from '../wrappers/formats/certificate';
 import { bufferToUint256, Ed25519KeyPair, newEd25519KeyPair } from '../wrappers/formats/ed25519';
 import { signReceipt, ZERO_HASH } from '../wrappers/formats/receipt';
+import { signCloseRequest } from '../wrappers/formats/close';
 import { Attach, createOrderValue } from '../scripts/lib/values';
 import { installMarketLibraries } from '../market/libraries';
 
@@ -512,17 +513,31 @@ export async function measureAll(): Promise<GasReport> {
         });
     };
 
-    // Settled session: create -> match -> client Close -> provider's final ExternalClaim (settles, refunds).
+    // The client's close as the SDK sends it: an external message signed by its session key (ExternalClose),
+    // paid out of its unspent budget, no wallet transaction.
+    const externalClose = async (name: string, s: Session) => {
+        const validUntil = (bc.now ?? T0) + 60;
+        const signature = signCloseRequest(s.order.address, validUntil, s.clientKey.secretKey);
+        await measure(name, 'client', null, 0n, () =>
+            s.order.sendExternal({ $$type: 'ExternalClose', signature, validUntil: BigInt(validUntil) }),
+        );
+    };
+
+    // Settled session: create -> match -> the client's ExternalClose -> provider's final ExternalClaim (settles,
+    // refunds). The same session with a Close from the client's wallet is measured below (client.close).
     bc.now = T0 + 100;
     const a = await create('client.createOrder');
     await match('keeper.matchOrder', a);
     const clientBefore = (await bc.getContract(client.address)).balance;
     bc.now = T0 + 130;
-    await clientSend('client.close', a, Attach.close, { $$type: 'Close', queryId: 0n });
+    await externalClose('client.close.external', a);
     await externalClaim('provider.externalClaim.final', a, 1, true);
-    const refundA =
-        (await bc.getContract(client.address)).balance - clientBefore + BigInt(operations['client.close'].networkCost);
+    const refundA = (await bc.getContract(client.address)).balance - clientBefore;
     const orderA = await a.order.getOrderData();
+    // A matched order closed from the client's wallet (Close): the other way to close a session.
+    const a2 = await create(null);
+    await match(null, a2);
+    await clientSend('client.close', a2, Attach.close, { $$type: 'Close', queryId: 0n });
 
     // Claims session: external claim, internal claim via wallet, further external claim, top-up, dispute.
     bc.now = T0 + 200;
@@ -614,7 +629,12 @@ export async function measureAll(): Promise<GasReport> {
     await govSend('governance.acceptOwnership', { $$type: 'AcceptOwnership', queryId: 0n }, newGov);
 
     // ------------------------------------------------------------ scenarios
-    const sessionOps = ['client.createOrder', 'keeper.matchOrder', 'client.close', 'provider.externalClaim.final'];
+    const sessionOps = [
+        'client.createOrder',
+        'keeper.matchOrder',
+        'client.close.external',
+        'provider.externalClaim.final',
+    ];
     const byPayer: Record<string, number> = { client: 0, keeper: 0, provider: 0 };
     let sessionGas = 0;
     let sessionCost = 0;
@@ -636,7 +656,7 @@ export async function measureAll(): Promise<GasReport> {
     const scenarios = {
         settledSession: {
             definition:
-                'client CreateOrder (budget 5 TON) -> keeper MatchOrder -> client Close -> provider final ExternalClaim of 100,000 tokens (settles and refunds the client in the same chain)',
+                "client CreateOrder (budget 5 TON) -> keeper MatchOrder -> the client's ExternalClose (signed by its session key) -> provider final ExternalClaim of 100,000 tokens (settles and refunds the client in the same chain)",
             operations: sessionOps,
             gas: sessionGas,
             networkCost: sessionCost,
@@ -645,6 +665,15 @@ export async function measureAll(): Promise<GasReport> {
             paidToProvider: Number(paid),
             target: '< 0.04 TON',
             meetsTarget: sessionCost < 40_000_000,
+        },
+        settledSessionWalletClose: {
+            definition: "the same session with the Close sent from the client's W5R1 wallet (client.close)",
+            networkCost:
+                sessionCost - operations['client.close.external'].networkCost + operations['client.close'].networkCost,
+            networkCostTon: ton(
+                sessionCost - operations['client.close.external'].networkCost + operations['client.close'].networkCost,
+            ),
+            gas: sessionGas - operations['client.close.external'].gas + operations['client.close'].gas,
         },
         payout: {
             definition:

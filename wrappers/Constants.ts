@@ -45,6 +45,7 @@ export const Op = {
     ReleaseReservation: 0x434f0077,
     Claim: 0x434f0080,
     ExternalClaim: 0x434f0081,
+    ExternalClose: 0x434f0087,
     TopUp: 0x434f0082,
     Close: 0x434f0083,
     Timeout: 0x434f0084,
@@ -125,6 +126,7 @@ export const PROVIDER_STATUS_NAMES = ['active', 'unbonding', 'deactivated', 'exi
 export const Tags = {
     RECEIPT_TAG: 0xf4b300d6,
     ATTEST_TAG: 0xc8168b7b,
+    CLOSE_TAG: 0x68e09e18,
 } as const;
 
 export const Bounds = {

@@ -20,6 +20,7 @@ import {
     Dispute,
     EnclaveKeyUpdate,
     ExternalClaim,
+    ExternalClose,
     loadGetterTupleBookConfig,
     loadGetterTupleOrderData,
     OrderInit,
@@ -31,6 +32,7 @@ import {
     storeDispute,
     storeEnclaveKeyUpdate,
     storeExternalClaim,
+    storeExternalClose,
     storeOrderInit,
     storeOrderPayout,
     storePaymentReturned,
@@ -126,9 +128,15 @@ export class Order implements Contract {
         await provider.internal(via, { ...args, body });
     }
 
-    async sendExternal(provider: ContractProvider, message: ExternalClaim) {
-        if (message.$$type !== 'ExternalClaim') throw new Error('Invalid message type');
-        await provider.external(beginCell().store(storeExternalClaim(message)).endCell());
+    /** The Order's two external messages: a provider's ExternalClaim, a client's ExternalClose. */
+    async sendExternal(provider: ContractProvider, message: ExternalClaim | ExternalClose) {
+        if (message.$$type === 'ExternalClaim') {
+            await provider.external(beginCell().store(storeExternalClaim(message)).endCell());
+        } else if (message.$$type === 'ExternalClose') {
+            await provider.external(beginCell().store(storeExternalClose(message)).endCell());
+        } else {
+            throw new Error('Invalid message type');
+        }
     }
 
     async getState(provider: ContractProvider) {

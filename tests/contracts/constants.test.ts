@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Bounds, ExitCode, Gas, Op, OrderState, ProviderStatus, Tags } from '../../wrappers/Constants';
-import { ATTEST_TAG, domainTag, RECEIPT_TAG, REQUEST_TAG } from '../../wrappers/formats/tags';
+import { ATTEST_TAG, CLOSE_TAG, domainTag, RECEIPT_TAG, REQUEST_TAG } from '../../wrappers/formats/tags';
 import { createOrder, deployMarket, matchOrder, registerProvider } from '../helpers/market';
 import { toNano } from '@ton/core';
 
@@ -53,7 +53,7 @@ describe('wrappers/Constants.ts mirrors the contracts', () => {
         }
         const ops = tactOpcodes();
         const tolkOps = tolkOpcodes();
-        expect(tolkOps.size).toBe(11);
+        expect(tolkOps.size).toBe(12);
         for (const [name, op] of tolkOps) expect({ name, op: ops.get(name) }).toEqual({ name, op });
     });
 
@@ -96,6 +96,8 @@ describe('wrappers/Constants.ts mirrors the contracts', () => {
         expect(domainTag('cocoon/receipt/v1')).toBe(RECEIPT_TAG);
         expect(domainTag('cocoon/attest/v1')).toBe(ATTEST_TAG);
         expect(domainTag('cocoon/request/v1')).toBe(REQUEST_TAG);
+        expect(domainTag('cocoon/close/v1')).toBe(CLOSE_TAG);
+        expect(Tags.CLOSE_TAG).toBe(CLOSE_TAG);
         expect(Tags.RECEIPT_TAG).toBe(RECEIPT_TAG);
         expect(Tags.ATTEST_TAG).toBe(ATTEST_TAG);
     });

@@ -12,3 +12,4 @@ export function domainTag(name: string): number {
 export const RECEIPT_TAG = 0xf4b300d6; // domainTag('cocoon/receipt/v1')
 export const ATTEST_TAG = 0xc8168b7b; // domainTag('cocoon/attest/v1')
 export const REQUEST_TAG = 0xdb32a1e2; // domainTag('cocoon/request/v1')
+export const CLOSE_TAG = 0x68e09e18; // domainTag('cocoon/close/v1')
