@@ -94,7 +94,7 @@ export class StepError extends Error {
 }
 
 /** Worker asks in nanoTON per token. A's is the cheaper one. Each answer costs more than the workers'
- * externalMin (0.01 TON, demo/serviceConfigs.ts; the Order's own minimum is 0.0058 TON) and the localnet minClaim
+ * externalMin (0.01 TON, demo/serviceConfigs.ts; the Order's own minimum is 0.00508 TON) and the localnet minClaim
  * (0.001 TON), so the workers' claims go out as external messages and pay for their own gas. They are held in
  * the Order and reach the worker's Provider in one payment at settlement. */
 export const WORKER_PRICES = [

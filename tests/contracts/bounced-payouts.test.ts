@@ -1,6 +1,6 @@
 import { toNano } from '@ton/core';
 import '@ton/test-utils';
-import { Gas, OrderState } from '../../wrappers/Constants';
+import { externalClaimFee, Gas, OrderState } from '../../wrappers/Constants';
 import {
     conserving,
     createOrder,
@@ -94,5 +94,39 @@ describe('bounced payouts', () => {
         });
         expect(settle.deltas.get(p.owner.address.toRawString())!).toBeGreaterThan(owed);
         expect((await m.blockchain.getContract(order.contract.address)).balance).toBe(0n);
+    });
+
+    it('a final external claim that also pays what is owed costs less than the settle fee it is charged', async () => {
+        // the costliest settlement an external claim makes: payment, refund and the owed payment to the owner
+        const m = await deployMarket();
+        const p = await registerProvider(m, 'provider-away', { priceIn: 1000n, priceOut: 2000n });
+        const keeper = await m.blockchain.treasury('keeper');
+        const order = await createOrder(m);
+        await matchOrder(m, keeper, order, p);
+        const provider = await m.blockchain.getContract(p.contract.address);
+        const account = provider.account;
+        await m.blockchain.setShardAccount(p.contract.address, {
+            account: undefined,
+            lastTransactionHash: 0n,
+            lastTransactionLt: 0n,
+        });
+        m.blockchain.now = T0 + 30;
+        const r1 = signedReceipt(receiptFor(m, order, { seqno: 1, tokensIn: 40_000n, tokensOut: 60_000n }), p.enclave);
+        await order.contract.sendExternal({ $$type: 'ExternalClaim', ...r1, final: false });
+        await order.contract.send(
+            p.owner.getSender(),
+            { value: Gas.PAYOUT_GAS },
+            { $$type: 'OrderPayout', queryId: 0n },
+        );
+        expect((await order.contract.getOrderData()).owed).toBeGreaterThan(0n);
+        await m.blockchain.setShardAccount(p.contract.address, account); // the Provider is back
+        const r2 = signedReceipt(receiptFor(m, order, { seqno: 2, tokensIn: 80_000n, tokensOut: 120_000n }), p.enclave);
+        const res = await order.contract.sendExternal({ $$type: 'ExternalClaim', ...r2, final: true });
+        expect((await order.contract.getOrderData()).state).toBe(BigInt(OrderState.SETTLED));
+        expect(res.transactions).toHaveTransaction({ from: order.contract.address, to: p.owner.address });
+        // the Order's own cost: the transaction's fees less the action fees (part of the forwarding)
+        const d = res.transactions[0].description;
+        const actionFees = d.type === 'generic' ? (d.actionPhase?.totalActionFees ?? 0n) : 0n;
+        expect(res.transactions[0].totalFees.coins - actionFees).toBeLessThan(externalClaimFee(true));
     });
 });

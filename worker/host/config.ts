@@ -76,10 +76,10 @@ export const workerConfigSchema = z
                 external: z.boolean().default(true),
                 /**
                  * Smallest delta worth an external claim, nanoTON. Default: the Order's own minimum for a claim
-                 * that records its charge, the compute fee of EXTERNAL_CLAIM_GAS_UNITS (12,000 gas) + 0.001 TON
-                 * = 0.0058 TON at basechain's 400 nanoTON/gas (wrappers/Constants.ts externalClaimMin). The
+                 * that records its charge, the compute fee of EXTERNAL_CLAIM_GAS_UNITS (10,200 gas) + 0.001 TON
+                 * = 0.00508 TON at basechain's 400 nanoTON/gas (wrappers/Constants.ts externalClaimMin). The
                  * claimer never goes below the Order's minimum, which for a final claim also needs the payment it
-                 * sends (held earnings + delta − 0.008 TON) to reach 0.01 TON; below it, an internal Claim.
+                 * sends (held earnings + delta − 0.006 TON) to reach 0.01 TON; below it, an internal Claim.
                  */
                 externalMin: nano.default(externalClaimMin(false)),
                 /**
