@@ -107,6 +107,21 @@ export class ChainAccess {
         }
     }
 
+    /**
+     * Sends an external-in message (no wallet involved). The node refuses one the contract does not accept before
+     * anything is committed; its error names the exit code, which becomes chainError(action, exitCode).
+     */
+    async sendExternal(to: Address, body: Cell, action: string): Promise<void> {
+        try {
+            await this.ton.sendExternalMessage(Order.fromAddress(to), body);
+        } catch (e) {
+            const text = e instanceof Error ? e.message : String(e);
+            const code = /exit(?:_| )code:? ?(-?\d+)/i.exec(text) ?? /exitcode=(-?\d+)/i.exec(text);
+            if (code) throw chainError(action, Number(code[1]));
+            throw new ClientError('CHAIN_REJECTED', `${action}: the node refused the external message`, { cause: e });
+        }
+    }
+
     balance(address: Address = this.address): Promise<bigint> {
         return this.ton.getBalance(address);
     }

@@ -2,7 +2,15 @@ import { Address, beginCell, Cell } from '@ton/core';
 import { TonClient } from '@ton/ton';
 import { randomBytes } from 'crypto';
 import { KeyPair, mnemonicToWalletKey } from '@ton/crypto';
-import { storeClose, storeCreateOrder, storeDispute, storeTimeout, storeTopUp } from '../../wrappers/OrderBook';
+import {
+    storeClose,
+    storeCreateOrder,
+    storeDispute,
+    storeExternalClose,
+    storeTimeout,
+    storeTopUp,
+} from '../../wrappers/OrderBook';
+import { signCloseRequest } from '../../wrappers/formats/close';
 import type { OrderData } from '../../wrappers/Order';
 import { Gas, ORDER_STATE_NAMES, OrderState } from '../../wrappers/Constants';
 import { bufferToUint256, newEd25519KeyPair, uint256ToBuffer } from '../../wrappers/formats/ed25519';
@@ -112,6 +120,11 @@ export class CocoonClient {
 
     get walletAddress(): Address {
         return this.chain.address;
+    }
+
+    /** How long an accepted ExternalClose may take to show in the Order's state. */
+    private get closeWaitMs(): number {
+        return this.opts.sendTimeoutMs ?? 90_000;
     }
 
     private get pollMs(): number {
@@ -465,21 +478,31 @@ export class CocoonClient {
     /**
      * Closes the order. Unmatched: refunded at once. Matched: the provider gets the close grace window for its
      * last claim, then (with wait, the default) this sends Timeout itself and reports the refund.
+     *
+     * By default the close is an ExternalClose signed by the order's session key: one transaction, no wallet
+     * transaction, paid by the Order out of this client's refund (~0.002 TON). `via: 'wallet'` sends Close from
+     * the wallet instead (CLOSE_GAS attached, the rest comes back), as does a refused external close.
      */
-    async close(order: OrderRef, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<Settlement> {
+    async close(
+        order: OrderRef,
+        opts: { wait?: boolean; timeoutMs?: number; via?: 'external' | 'wallet' } = {},
+    ): Promise<Settlement> {
         const address = toAddress(order);
         const before = await this.chain.balance();
         const d = await this.orderData(address);
         const state = Number(d.state);
         if (state === OrderState.OPEN || state === OrderState.MATCHED) {
-            await this.chain.send(
-                address,
-                Gas.CLOSE_GAS,
-                beginCell()
-                    .store(storeClose({ $$type: 'Close', queryId: 0n }))
-                    .endCell(),
-                'Close',
-            );
+            const closedExternally = opts.via !== 'wallet' && (await this.closeExternally(address, state));
+            if (!closedExternally) {
+                await this.chain.send(
+                    address,
+                    Gas.CLOSE_GAS,
+                    beginCell()
+                        .store(storeClose({ $$type: 'Close', queryId: 0n }))
+                        .endCell(),
+                    'Close',
+                );
+            }
         } else if (state !== OrderState.CLOSING && state < OrderState.SETTLED) {
             throw new ClientError('BAD_STATE', `order is ${ORDER_STATE_NAMES[state]}; it cannot be closed now`);
         }
@@ -488,6 +511,31 @@ export class CocoonClient {
             return { state: ORDER_STATE_NAMES[Number(now.state)], refund: 0n, balanceDelta: 0n, paid: now.paid };
         }
         return this.waitForSettlement(address, { timeoutMs: opts.timeoutMs, balanceBefore: before });
+    }
+
+    /**
+     * ExternalClose signed by the session key, then waits until the Order has left `state`. False when the
+     * node refused it (the caller then closes from the wallet) or the Order did not move in time.
+     */
+    private async closeExternally(order: Address, state: number): Promise<boolean> {
+        // The Order checks validUntil against its own clock; ten minutes absorb any skew with this machine's.
+        const validUntil = Math.floor(Date.now() / 1000) + 600;
+        const signature = signCloseRequest(order, validUntil, this.store.loadKey(order));
+        const body = beginCell()
+            .store(storeExternalClose({ $$type: 'ExternalClose', signature, validUntil: BigInt(validUntil) }))
+            .endCell();
+        try {
+            await this.chain.sendExternal(order, body, 'ExternalClose');
+        } catch (e) {
+            if (e instanceof ClientError) return false;
+            throw e;
+        }
+        const deadline = Date.now() + this.closeWaitMs;
+        while (Date.now() < deadline) {
+            if (Number((await this.orderData(order)).state) !== state) return true;
+            await sleep(this.pollMs);
+        }
+        return false;
     }
 
     /** Waits until the order is final, pushing it with Timeout once its close grace has passed. */

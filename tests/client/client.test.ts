@@ -173,6 +173,9 @@ describe('a session with a verified enclave', () => {
     it('closes: the provider claims the last receipt in the grace window and the rest comes back', async () => {
         const last = client.lastReceipt(order)!;
         const budget = (await client.orderData(order)).budget;
+        const wallet = client.chain.ton.open(client.chain.wallet);
+        const seqno = await wallet.getSeqno();
+        // The SDK closes with an ExternalClose signed by the session key: no wallet transaction.
         const closing = client.close(order, { timeoutMs: 30_000 });
         // the provider's claimer answers the close with its final claim
         await waitState(order, OrderState.CLOSING);
@@ -186,6 +189,7 @@ describe('a session with a verified enclave', () => {
         expect(s.refund).toBeLessThan(budget - cost + 50_000_000n);
         expect(s.balanceDelta).toBeGreaterThan(budget - cost - 50_000_000n);
         expect(client.session(order).closed?.state).toBe('settled');
+        expect(await wallet.getSeqno()).toBe(seqno);
     });
 });
 
@@ -222,7 +226,9 @@ describe('a lost answer', () => {
             Cell.fromBoc(Buffer.from(pending!.body.requestBoc, 'base64'))[0].hash().toString('hex'),
         );
         expect(session.pending).toBeUndefined();
-        await again.close(s.order, { wait: false });
+        // Closing from the wallet instead (Close with CLOSE_GAS): the order moves to its grace window.
+        const closed = await again.close(s.order, { wait: false, via: 'wallet' });
+        expect(closed.state).toBe('closing');
     });
 });
 
