@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Address, toNano } from '@ton/core';
 import { SandboxContract, TreasuryContract } from '@ton/sandbox';
 import { OrderState, ProviderStatus } from '../../wrappers/Constants';
+import { signCloseRequest } from '../../wrappers/formats/close';
 import {
     createOrder,
     deployMarket,
@@ -28,7 +29,7 @@ export type Action =
     | { kind: 'match'; keeper: number; order: number; provider: number; askScale: number }
     | { kind: 'claim'; order: number; tokens: number; external: boolean; final: boolean; forged: boolean }
     | { kind: 'replay'; order: number }
-    | { kind: 'close'; order: number; byAttacker: boolean }
+    | { kind: 'close'; order: number; byAttacker: boolean; external: boolean }
     | { kind: 'timeout'; order: number; value: number }
     | { kind: 'topUp'; order: number; amount: number }
     | { kind: 'dispute'; order: number; cheaper: boolean }
@@ -72,7 +73,15 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
         }),
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), order: idx }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), order: idx, byAttacker: fc.boolean() }) },
+    {
+        weight: 2,
+        arbitrary: fc.record({
+            kind: fc.constant('close' as const),
+            order: idx,
+            byAttacker: fc.boolean(),
+            external: fc.boolean(),
+        }),
+    },
     {
         weight: 2,
         arbitrary: fc.record({
@@ -132,6 +141,7 @@ export class MarketModel {
         ordersCreated: 0,
         matched: 0,
         claimsPaid: 0,
+        externalCloses: 0,
         payouts: 0,
         disputesWon: 0,
         settled: 0,
@@ -319,6 +329,25 @@ export class MarketModel {
             case 'close': {
                 const o = this.pick(a.order);
                 if (!o) return [];
+                if (a.external) {
+                    // ExternalClose signed by the session key (the attacker signs with a key of its own).
+                    const validUntil = this.m.blockchain.now! + 60;
+                    const key = a.byAttacker ? seededKeyPair('attacker') : o.handle.clientKey;
+                    try {
+                        const r = await o.handle.contract.sendExternal({
+                            $$type: 'ExternalClose',
+                            signature: signCloseRequest(o.handle.contract.address, validUntil, key.secretKey),
+                            validUntil: BigInt(validUntil),
+                        });
+                        if (a.byAttacker)
+                            throw new Error(`an attacker's ExternalClose was accepted (order ${o.handle.id})`);
+                        this.stats.externalCloses++;
+                        return [r];
+                    } catch (e) {
+                        if (e instanceof Error && e.message.startsWith('an attacker')) throw e;
+                        return []; // rejected before acceptMessage: nothing happened, nobody paid
+                    }
+                }
                 const who = a.byAttacker ? this.attacker : o.handle.client;
                 return [
                     await o.handle.contract.send(
