@@ -1,8 +1,6 @@
 // The Order is written in Tolk (contracts/order.tolk); this hand-written wrapper keeps the API of the Tact
 // wrapper it replaces. Message and struct types, with their store/load functions, come from the Tact build,
 // which declares every message of the market (contracts/messages.tact, order_shared.tact).
-import * as fs from 'fs';
-import * as path from 'path';
 import {
     Address,
     beginCell,
@@ -14,6 +12,7 @@ import {
     Sender,
     TupleBuilder,
 } from '@ton/core';
+import { compiledCode } from './compiledCode';
 import {
     Claim,
     Close,
@@ -45,15 +44,9 @@ import {
 
 export * from '../build/Registry/tact_Registry';
 
-let code: Cell | undefined;
-
 /** The Order's code, compiled by `npm run build` (wrappers/Order.compile.ts) into build/Order.compiled.json. */
 export function orderCodeCell(): Cell {
-    if (!code) {
-        const file = path.join(__dirname, '..', 'build', 'Order.compiled.json');
-        code = Cell.fromHex(JSON.parse(fs.readFileSync(file, 'utf8')).hex);
-    }
-    return code;
+    return compiledCode('Order');
 }
 
 export type OrderMessage =

@@ -1,8 +1,6 @@
 // The OrderBook is written in Tolk (contracts/order_book.tolk); this hand-written wrapper keeps the API of the
 // Tact wrapper it replaces. Message and struct types, with their store/load functions, come from the Tact build,
 // which declares every message of the market (contracts/messages.tact, order_shared.tact).
-import * as fs from 'fs';
-import * as path from 'path';
 import {
     Address,
     beginCell,
@@ -14,6 +12,7 @@ import {
     Sender,
     TupleBuilder,
 } from '@ton/core';
+import { compiledCode } from './compiledCode';
 import {
     BookConfigUpdate,
     BookModelUpdate,
@@ -28,15 +27,9 @@ import {
 
 export * from '../build/Registry/tact_Registry';
 
-let code: Cell | undefined;
-
 /** The OrderBook's code, compiled by `npm run build` (wrappers/OrderBook.compile.ts) into build/OrderBook.compiled.json. */
 export function orderBookCodeCell(): Cell {
-    if (!code) {
-        const file = path.join(__dirname, '..', 'build', 'OrderBook.compiled.json');
-        code = Cell.fromHex(JSON.parse(fs.readFileSync(file, 'utf8')).hex);
-    }
-    return code;
+    return compiledCode('OrderBook');
 }
 
 export type OrderBookMessage = CreateOrder | MatchOrder | BookConfigUpdate | BookModelUpdate;

@@ -341,16 +341,22 @@ describe('registry governance', () => {
 });
 
 describe('registry before Setup', () => {
-    it('reads its compile-time initial config, deploys its OrderBook where it said, then takes Setup', async () => {
-        // A Registry can be deployed by its owner's TransferOwnership before Setup: its config is then the
-        // initialConfig() cell of registry.tact (Params zeroed, verifierK 1), and its OrderBook address is
-        // computed by the getter until Setup deploys the OrderBook there.
+    // A sandbox with the Order library and a Registry that is not deployed yet (no Setup sent).
+    async function unconfiguredRegistry() {
         const blockchain = await Blockchain.create();
         await installMarketLibraries(blockchain);
         blockchain.now = T0;
         const owner = await blockchain.treasury('owner');
-        const next = await blockchain.treasury('next-owner');
         const registry = blockchain.openContract(await Registry.fromInit(owner.address, BigInt(NETWORK), 7n));
+        return { blockchain, owner, registry };
+    }
+
+    it('reads its compile-time initial config, deploys its OrderBook where it said, then takes Setup', async () => {
+        // A Registry can be deployed by its owner's TransferOwnership before Setup: its config is then the
+        // initialConfig() cell of registry.tact (Params zeroed, verifierK 1), and its OrderBook address is
+        // computed by the getter until Setup deploys the OrderBook there.
+        const { blockchain, owner, registry } = await unconfiguredRegistry();
+        const next = await blockchain.treasury('next-owner');
         const t = await registry.send(
             owner.getSender(),
             { value: toNano('0.1') },
@@ -398,12 +404,8 @@ describe('registry before Setup', () => {
         // The Tolk OrderBook starts from Tact's lazy-init data (a 0 bit, the Registry): whoever deploys it there
         // first, it refuses orders and matches (NOT_SETUP), updates not from the Registry (ACCESS_DENIED) and
         // any other message (130), as the Tact OrderBook did; Setup then deploys it as usual.
-        const blockchain = await Blockchain.create();
-        await installMarketLibraries(blockchain);
-        blockchain.now = T0;
-        const owner = await blockchain.treasury('owner');
+        const { blockchain, owner, registry } = await unconfiguredRegistry();
         const stranger = await blockchain.treasury('stranger');
-        const registry = blockchain.openContract(await Registry.fromInit(owner.address, BigInt(NETWORK), 7n));
         const ob = blockchain.openContract(await OrderBook.fromInit(registry.address));
         await registry.send(
             owner.getSender(),
