@@ -1,18 +1,9 @@
 // The Order is written in Tolk (contracts/order.tolk); this hand-written wrapper keeps the API of the Tact
 // wrapper it replaces. Message and struct types, with their store/load functions, come from the Tact build,
 // which declares every message of the market (contracts/messages.tact, order_shared.tact).
-import {
-    Address,
-    beginCell,
-    Builder,
-    Cell,
-    Contract,
-    ContractProvider,
-    contractAddress,
-    Sender,
-    TupleBuilder,
-} from '@ton/core';
+import { Address, beginCell, Cell, ContractProvider, contractAddress, TupleBuilder } from '@ton/core';
 import { compiledCode } from './compiledCode';
+import { MessageStores, storeTyped, TolkContract } from './tolkContract';
 import {
     Claim,
     Close,
@@ -61,33 +52,27 @@ export type OrderMessage =
     | EnclaveKeyUpdate
     | PaymentReturned;
 
-function storeMessage(message: OrderMessage): (b: Builder) => void {
-    switch (message.$$type) {
-        case 'OrderInit':
-            return storeOrderInit(message);
-        case 'TopUp':
-            return storeTopUp(message);
-        case 'ReserveAccepted':
-            return storeReserveAccepted(message);
-        case 'Claim':
-            return storeClaim(message);
-        case 'OrderPayout':
-            return storeOrderPayout(message);
-        case 'Dispute':
-            return storeDispute(message);
-        case 'Close':
-            return storeClose(message);
-        case 'Timeout':
-            return storeTimeout(message);
-        case 'EnclaveKeyUpdate':
-            return storeEnclaveKeyUpdate(message);
-        case 'PaymentReturned':
-            return storePaymentReturned(message);
-    }
-    throw new Error('Invalid message type');
-}
+const STORES: MessageStores<OrderMessage> = {
+    OrderInit: storeOrderInit,
+    TopUp: storeTopUp,
+    ReserveAccepted: storeReserveAccepted,
+    Claim: storeClaim,
+    OrderPayout: storeOrderPayout,
+    Dispute: storeDispute,
+    Close: storeClose,
+    Timeout: storeTimeout,
+    EnclaveKeyUpdate: storeEnclaveKeyUpdate,
+    PaymentReturned: storePaymentReturned,
+};
 
-export class Order implements Contract {
+const EXTERNAL_STORES: MessageStores<ExternalClaim | ExternalClose> = {
+    ExternalClaim: storeExternalClaim,
+    ExternalClose: storeExternalClose,
+};
+
+export class Order extends TolkContract<OrderMessage> {
+    protected readonly stores = STORES;
+
     /** The data an Order account starts from: Tact's lazy-init layout (a 0 bit, the OrderBook, the id as int257). */
     static initData(orderBook: Address, id: bigint): Cell {
         return beginCell().storeUint(0, 1).storeAddress(orderBook).storeInt(id, 257).endCell();
@@ -106,30 +91,9 @@ export class Order implements Contract {
         return new Order(address);
     }
 
-    constructor(
-        readonly address: Address,
-        readonly init?: { code: Cell; data: Cell },
-    ) {}
-
-    async send(
-        provider: ContractProvider,
-        via: Sender,
-        args: { value: bigint; bounce?: boolean | null | undefined },
-        message: OrderMessage,
-    ) {
-        const body = beginCell().store(storeMessage(message)).endCell();
-        await provider.internal(via, { ...args, body });
-    }
-
     /** The Order's two external messages: a provider's ExternalClaim, a client's ExternalClose. */
     async sendExternal(provider: ContractProvider, message: ExternalClaim | ExternalClose) {
-        if (message.$$type === 'ExternalClaim') {
-            await provider.external(beginCell().store(storeExternalClaim(message)).endCell());
-        } else if (message.$$type === 'ExternalClose') {
-            await provider.external(beginCell().store(storeExternalClose(message)).endCell());
-        } else {
-            throw new Error('Invalid message type');
-        }
+        await provider.external(storeTyped(EXTERNAL_STORES, message));
     }
 
     async getState(provider: ContractProvider) {

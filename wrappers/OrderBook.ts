@@ -1,18 +1,9 @@
 // The OrderBook is written in Tolk (contracts/order_book.tolk); this hand-written wrapper keeps the API of the
 // Tact wrapper it replaces. Message and struct types, with their store/load functions, come from the Tact build,
 // which declares every message of the market (contracts/messages.tact, order_shared.tact).
-import {
-    Address,
-    beginCell,
-    Builder,
-    Cell,
-    Contract,
-    ContractProvider,
-    contractAddress,
-    Sender,
-    TupleBuilder,
-} from '@ton/core';
+import { Address, beginCell, Cell, ContractProvider, contractAddress, TupleBuilder } from '@ton/core';
 import { compiledCode } from './compiledCode';
+import { MessageStores, TolkContract } from './tolkContract';
 import {
     BookConfigUpdate,
     BookModelUpdate,
@@ -34,21 +25,16 @@ export function orderBookCodeCell(): Cell {
 
 export type OrderBookMessage = CreateOrder | MatchOrder | BookConfigUpdate | BookModelUpdate;
 
-function storeMessage(message: OrderBookMessage): (b: Builder) => void {
-    switch (message.$$type) {
-        case 'CreateOrder':
-            return storeCreateOrder(message);
-        case 'MatchOrder':
-            return storeMatchOrder(message);
-        case 'BookConfigUpdate':
-            return storeBookConfigUpdate(message);
-        case 'BookModelUpdate':
-            return storeBookModelUpdate(message);
-    }
-    throw new Error('Invalid message type');
-}
+const STORES: MessageStores<OrderBookMessage> = {
+    CreateOrder: storeCreateOrder,
+    MatchOrder: storeMatchOrder,
+    BookConfigUpdate: storeBookConfigUpdate,
+    BookModelUpdate: storeBookModelUpdate,
+};
 
-export class OrderBook implements Contract {
+export class OrderBook extends TolkContract<OrderBookMessage> {
+    protected readonly stores = STORES;
+
     /** The data an OrderBook account starts from: Tact's lazy-init layout (a 0 bit, then the Registry). */
     static initData(registry: Address): Cell {
         return beginCell().storeUint(0, 1).storeAddress(registry).endCell();
@@ -65,21 +51,6 @@ export class OrderBook implements Contract {
 
     static fromAddress(address: Address) {
         return new OrderBook(address);
-    }
-
-    constructor(
-        readonly address: Address,
-        readonly init?: { code: Cell; data: Cell },
-    ) {}
-
-    async send(
-        provider: ContractProvider,
-        via: Sender,
-        args: { value: bigint; bounce?: boolean | null | undefined },
-        message: OrderBookMessage,
-    ) {
-        const body = beginCell().store(storeMessage(message)).endCell();
-        await provider.internal(via, { ...args, body });
     }
 
     async getOrderAddress(provider: ContractProvider, id: bigint) {
