@@ -348,14 +348,25 @@ describe('registry before Setup', () => {
         blockchain.now = T0;
         const owner = await blockchain.treasury('owner');
         const registry = blockchain.openContract(await Registry.fromInit(owner.address, BigInt(NETWORK), 7n));
-        return { blockchain, owner, registry };
+        // The owner's Setup with the localnet defaults (a treasury wallet of its own).
+        const setup = async () => {
+            const treasury = await blockchain.treasury('treasury');
+            const params = defaultParams('localnet', treasury.address);
+            const result = await registry.send(
+                owner.getSender(),
+                { value: toNano('1') },
+                { $$type: 'Setup', queryId: 0n, params },
+            );
+            return { treasury, params, result };
+        };
+        return { blockchain, owner, registry, setup };
     }
 
     it('reads its compile-time initial config, deploys its OrderBook where it said, then takes Setup', async () => {
         // A Registry can be deployed by its owner's TransferOwnership before Setup: its config is then the
         // initialConfig() cell of registry.tact (Params zeroed, verifierK 1), and its OrderBook address is
         // computed by the getter until Setup deploys the OrderBook there.
-        const { blockchain, owner, registry } = await unconfiguredRegistry();
+        const { blockchain, owner, registry, setup } = await unconfiguredRegistry();
         const next = await blockchain.treasury('next-owner');
         const t = await registry.send(
             owner.getSender(),
@@ -378,13 +389,7 @@ describe('registry before Setup', () => {
         const book = await registry.getOrderBookAddress();
         expect(before.orderBook).toEqualAddress(book);
 
-        const treasuryWallet = await blockchain.treasury('treasury');
-        const params = defaultParams('localnet', treasuryWallet.address);
-        const s = await registry.send(
-            owner.getSender(),
-            { value: toNano('1') },
-            { $$type: 'Setup', queryId: 0n, params },
-        );
+        const { treasury: treasuryWallet, params, result: s } = await setup();
         expect(s.transactions).toHaveTransaction({ from: registry.address, to: book, deploy: true, success: true });
         const after = await registry.getRegistryData();
         expect(after.configured).toBe(true);
@@ -404,7 +409,7 @@ describe('registry before Setup', () => {
         // The Tolk OrderBook starts from Tact's lazy-init data (a 0 bit, the Registry): whoever deploys it there
         // first, it refuses orders and matches (NOT_SETUP), updates not from the Registry (ACCESS_DENIED) and
         // any other message (130), as the Tact OrderBook did; Setup then deploys it as usual.
-        const { blockchain, owner, registry } = await unconfiguredRegistry();
+        const { blockchain, owner, registry, setup } = await unconfiguredRegistry();
         const stranger = await blockchain.treasury('stranger');
         const ob = blockchain.openContract(await OrderBook.fromInit(registry.address));
         await registry.send(
@@ -451,13 +456,7 @@ describe('registry before Setup', () => {
         await refused(130, beginCell().storeUint(0x12345678, 32));
         await refused(130, beginCell());
 
-        const treasuryWallet = await blockchain.treasury('treasury');
-        const params = defaultParams('localnet', treasuryWallet.address);
-        const s = await registry.send(
-            owner.getSender(),
-            { value: toNano('1') },
-            { $$type: 'Setup', queryId: 0n, params },
-        );
+        const { result: s } = await setup();
         expect(s.transactions).toHaveTransaction({ from: registry.address, to: ob.address, success: true });
         const data = await ob.getOrderBookData();
         expect(data.configured).toBe(true);
